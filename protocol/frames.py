@@ -1,0 +1,309 @@
+"""Every frame of wire protocol v1, as frozen dataclasses (PROTOCOL.md, "Frames").
+
+A frame is one msgpack map per binary WebSocket message; its ``type`` key
+picks the class here. Client frames carry ``ROLES``: which roles may send
+them once welcomed (the server answers ``forbidden`` otherwise). Field
+constructors come from :mod:`protocol.fields` and say what each field may
+hold; the codec compiles them once.
+
+Names on the wire are the contract: add frames and optional fields, never
+rename or remove one.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import ClassVar
+
+from .fields import (
+    boolean,
+    choice,
+    credential,
+    ident,
+    integer,
+    label,
+    nested_list,
+    seq_map,
+    topic_names,
+    words,
+)
+
+__all__ = [
+    "CLIENT_FRAMES",
+    "END_REASONS",
+    "PROTOCOL_VERSION",
+    "REPORT_REASONS",
+    "SERVER_FRAMES",
+    "Away",
+    "ClientFrame",
+    "End",
+    "Ended",
+    "Error",
+    "Feedback",
+    "Frame",
+    "Hello",
+    "Matched",
+    "Message",
+    "PeerTyping",
+    "Queue",
+    "QueueEntry",
+    "Queued",
+    "Ready",
+    "Report",
+    "Request",
+    "Send",
+    "Sent",
+    "ServerFrame",
+    "Take",
+    "Typing",
+    "Welcome",
+]
+
+PROTOCOL_VERSION = 1
+
+SEEKER = frozenset({"seeker"})
+STAFF = frozenset({"listener", "supervisor"})
+ANYONE = SEEKER | STAFF
+
+END_REASONS = ("done", "no_reply", "unsafe", "other")
+"""Why a client ends a session (``end.reason``); metadata only, never free text."""
+
+REPORT_REASONS = ("abuse", "harassment", "spam", "unsafe", "other")
+"""What a ``report`` is about."""
+
+
+class Frame:
+    """Base of every frame; ``TYPE`` is the value of the ``type`` key."""
+
+    __slots__ = ()
+    TYPE: ClassVar[str]
+
+
+class ClientFrame(Frame):
+    """A frame a client sends; ``ROLES`` are the roles allowed to send it."""
+
+    __slots__ = ()
+    ROLES: ClassVar[frozenset[str]]
+
+
+class ServerFrame(Frame):
+    """A frame the server sends."""
+
+    __slots__ = ()
+
+
+# --- client -> server ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Hello(ClientFrame):
+    """First frame of every connection. Listeners send a ``token`` (a JWT)."""
+
+    TYPE = "hello"
+    ROLES = ANYONE
+    v: int = integer(low=1, high=PROTOCOL_VERSION)
+    role: str = choice("seeker", "listener")
+    token: str | None = credential(optional=True)
+    resume: str | None = credential(optional=True)
+    last_seq: Mapping[str, int] | None = seq_map()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Request(ClientFrame):
+    """A seeker asks to talk; joins the queue."""
+
+    TYPE = "request"
+    ROLES = SEEKER
+    topics: tuple[str, ...] = topic_names()
+    intro: str | None = words(limit="max_intro_chars", optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ready(ClientFrame):
+    """A listener is available for new conversations."""
+
+    TYPE = "ready"
+    ROLES = STAFF
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Away(ClientFrame):
+    """A listener takes no new conversations (keeps the ones open)."""
+
+    TYPE = "away"
+    ROLES = STAFF
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Take(ClientFrame):
+    """A listener takes a queue entry by id, or the best match for them."""
+
+    TYPE = "take"
+    ROLES = STAFF
+    seeker: str | None = ident(optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Send(ClientFrame):
+    """Say something in a session; ``id`` is the client's own message id."""
+
+    TYPE = "send"
+    ROLES = ANYONE
+    session: str = ident()
+    text: str = words()
+    id: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Typing(ClientFrame):
+    """The client is typing in a session (forwarded, never stored)."""
+
+    TYPE = "typing"
+    ROLES = ANYONE
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class End(ClientFrame):
+    """End a session (or leave the queue) for everyone in it."""
+
+    TYPE = "end"
+    ROLES = ANYONE
+    session: str = ident()
+    reason: str | None = choice(*END_REASONS, optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Report(ClientFrame):
+    """Report the other person in a session."""
+
+    TYPE = "report"
+    ROLES = ANYONE
+    session: str = ident()
+    reason: str = choice(*REPORT_REASONS)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Feedback(ClientFrame):
+    """After a session ended, the seeker's one-question rating (1 to 5)."""
+
+    TYPE = "feedback"
+    ROLES = SEEKER
+    session: str = ident()
+    score: int = integer(low=1, high=5)
+
+
+# --- server -> client ---------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Welcome(ServerFrame):
+    """Answer to ``hello``: who you are here and how to come back."""
+
+    TYPE = "welcome"
+    v: int = integer(low=1)
+    role: str = label()
+    handle: str = label()
+    resume: str = credential()
+    resumed: bool | None = boolean()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queued(ServerFrame):
+    """A seeker's place in the queue (sent on request and whenever it changes)."""
+
+    TYPE = "queued"
+    session: str = ident()
+    position: int = integer(low=1)
+    waiting: int = integer(low=1)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class QueueEntry:
+    """One anonymised waiting seeker as listeners see it: no content, no handle."""
+
+    id: str = ident()
+    topics: tuple[str, ...] = topic_names()
+    waited_s: int = integer()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Queue(ServerFrame):
+    """The queue as a listener sees it (sent when it changes)."""
+
+    TYPE = "queue"
+    waiting: int = integer()
+    entries: tuple[QueueEntry, ...] = nested_list(QueueEntry)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Matched(ServerFrame):
+    """A session started. The listener also gets the seeker's ``intro``."""
+
+    TYPE = "matched"
+    session: str = ident()
+    peer: str = label()
+    topics: tuple[str, ...] = topic_names()
+    intro: str | None = words(limit="max_intro_chars", optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Message(ServerFrame):
+    """Something the other person said; ``seq`` orders a session's messages."""
+
+    TYPE = "message"
+    session: str = ident()
+    seq: int = integer(low=1)
+    text: str = words()
+    ts: int = integer()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Sent(ServerFrame):
+    """Your ``send`` with this ``id`` was accepted as ``seq``."""
+
+    TYPE = "sent"
+    session: str = ident()
+    id: str = ident()
+    seq: int = integer(low=1)
+    ts: int = integer()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerTyping(ServerFrame):
+    """The other person is typing."""
+
+    TYPE = "typing"
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Ended(ServerFrame):
+    """The session is over; everything said in it has been deleted."""
+
+    TYPE = "ended"
+    session: str = ident()
+    reason: str = label()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Error(ServerFrame):
+    """Something the client sent was not accepted; the connection carries on."""
+
+    TYPE = "error"
+    code: str = label()
+    message: str = words(limit="max_note_chars")
+    ref: str | None = label(optional=True)
+
+
+def _registry(*classes: type[Frame]) -> dict[str, type[Frame]]:
+    return {cls.TYPE: cls for cls in classes}
+
+
+CLIENT_FRAMES: dict[str, type[Frame]] = _registry(
+    Hello, Request, Ready, Away, Take, Send, Typing, End, Report, Feedback
+)
+SERVER_FRAMES: dict[str, type[Frame]] = _registry(
+    Welcome, Queued, Queue, Matched, Message, Sent, PeerTyping, Ended, Error
+)
