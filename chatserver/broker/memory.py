@@ -1,0 +1,327 @@
+"""The embedded broker: all shared state in this process's memory (one node).
+
+This is the default: nothing to install, nothing written anywhere. Every
+method runs without awaiting anything, so each is atomic with respect to the
+event loop, which is what makes ``claim`` and ``end`` race-free here.
+Message text lives only in a session's transcript and is dropped with it.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import itertools
+from collections import deque
+from dataclasses import dataclass, field
+
+from ..config import SessionConfig
+from ..matching import ListenerSlot, WaitingSeeker, queue_order
+from ..session import Event, SessionRecord, State, transition
+from ..types import ClientId, EndReason, ListenerId, NodeId, SessionId
+from .base import (
+    EndedEvent,
+    EventSink,
+    FrameEvent,
+    KickEvent,
+    MatchedEvent,
+    MessageEvent,
+    Participant,
+    PostResult,
+    QueueChangedEvent,
+    Snapshot,
+    StoredMessage,
+    TypingEvent,
+)
+
+__all__ = ["MemoryBroker"]
+
+
+@dataclass(slots=True)
+class _Transcript:
+    """A session's messages in transit: kept for resume, bounded, deleted at the end."""
+
+    seq: int = 0
+    size: int = 0
+    results: dict[str, PostResult] = field(default_factory=dict)
+    history: deque[tuple[int, ClientId, int, str, str]] = field(default_factory=deque)
+
+
+def _ignore(_: object) -> None:
+    return None
+
+
+class MemoryBroker:
+    """All broker state in dicts; see :class:`~chatserver.broker.base.Broker`."""
+
+    def __init__(self, node_id: NodeId, session: SessionConfig) -> None:
+        self.node_id = node_id
+        self._limits = session
+        self._sink: EventSink = _ignore
+        self._participants: dict[ClientId, Participant] = {}
+        self._listeners: dict[ListenerId, ListenerSlot] = {}
+        self._sessions: dict[SessionId, SessionRecord] = {}
+        self._queue: dict[SessionId, WaitingSeeker] = {}
+        self._transcripts: dict[SessionId, _Transcript] = {}
+        self._tickets = itertools.count(1)
+
+    @property
+    def available(self) -> bool:
+        return True
+
+    async def start(self, sink: EventSink) -> None:
+        self._sink = sink
+
+    async def close(self) -> None:
+        self._sink = _ignore
+
+    # --- participants ------------------------------------------------------
+
+    def _attached_here(self, client: ClientId) -> bool:
+        p = self._participants.get(client)
+        return p is not None and p.node == self.node_id
+
+    async def attach(self, participant: Participant) -> Participant | None:
+        previous = self._participants.get(participant.client)
+        sessions = participant.sessions | (previous.sessions if previous else frozenset())
+        self._participants[participant.client] = dataclasses.replace(
+            participant, node=self.node_id, away_since_ms=0, sessions=sessions
+        )
+        self._set_present(participant.listener, True)
+        if previous and previous.node and previous.attachment != participant.attachment:
+            self._sink(KickEvent(participant.client, previous.attachment))
+        return previous
+
+    def _set_present(self, listener: ListenerId | None, present: bool) -> None:
+        slot = self._listeners.get(listener) if listener else None
+        if slot is not None:
+            self._listeners[slot.listener] = dataclasses.replace(slot, present=present)
+
+    async def detach(self, client: ClientId, attachment: str, now_ms: int) -> Participant | None:
+        p = self._participants.get(client)
+        if p is None or p.attachment != attachment or p.node is None:
+            return None
+        p = dataclasses.replace(p, node=None, away_since_ms=now_ms)
+        self._participants[client] = p
+        self._set_present(p.listener, False)
+        return p
+
+    async def forget(self, client: ClientId) -> None:
+        self._participants.pop(client, None)
+
+    async def get_participant(self, client: ClientId) -> Participant | None:
+        return self._participants.get(client)
+
+    def _add_session(self, client: ClientId, session: SessionId) -> None:
+        p = self._participants.get(client)
+        if p is not None:
+            self._participants[client] = dataclasses.replace(p, sessions=p.sessions | {session})
+
+    def _drop_session(self, client: ClientId, session: SessionId) -> None:
+        p = self._participants.get(client)
+        if p is not None:
+            self._participants[client] = dataclasses.replace(p, sessions=p.sessions - {session})
+
+    # --- listeners ---------------------------------------------------------
+
+    async def set_listener(self, slot: ListenerSlot, *, restore_load: bool = False) -> None:
+        current = self._listeners.get(slot.listener)
+        load = slot.load if restore_load or current is None else current.load
+        self._listeners[slot.listener] = dataclasses.replace(slot, load=load, present=True)
+
+    async def get_listener(self, listener: ListenerId) -> ListenerSlot | None:
+        return self._listeners.get(listener)
+
+    async def remove_listener(self, listener: ListenerId) -> None:
+        self._listeners.pop(listener, None)
+
+    # --- queue and matching ------------------------------------------------
+
+    async def enqueue(self, record: SessionRecord) -> tuple[int, int]:
+        self._sessions[record.id] = dataclasses.replace(record, members=[record.seeker])
+        self._transcripts[record.id] = _Transcript()
+        entry = WaitingSeeker(
+            record.id,
+            record.seeker,
+            record.topics,
+            record.created_ms,
+            record.priority,
+            next(self._tickets),
+        )
+        self._queue[record.id] = entry
+        self._add_session(record.seeker, record.id)
+        ordered = queue_order(self._queue.values())
+        return ordered.index(entry) + 1, len(ordered)
+
+    async def snapshot(self) -> Snapshot:
+        waiting = queue_order(self._queue.values())
+        first: dict[str, int] = {}
+        for entry in waiting:
+            topic = entry.topics[0] if entry.topics else "none"
+            first[topic] = first.get(topic, 0) + 1
+        active = sum(1 for r in self._sessions.values() if r.state is State.ACTIVE)
+        return Snapshot(waiting, list(self._listeners.values()), active, first_topics=first)
+
+    async def claim(
+        self, session: SessionId, listener: ListenerId, now_ms: int, *, require_ready: bool
+    ) -> SessionRecord | None:
+        record = self._sessions.get(session)
+        slot = self._listeners.get(listener)
+        if record is None or slot is None or record.state is not State.WAITING:
+            return None
+        if slot.load >= slot.capacity or (require_ready and not slot.ready):
+            return None
+        record.state = transition(record.state, Event.MATCH)
+        record.listener = slot.client
+        record.listener_id = slot.listener
+        record.listener_name = slot.name
+        record.matched_ms = record.last_activity_ms = now_ms
+        record.members = [record.seeker, slot.client]
+        del self._queue[session]
+        self._listeners[listener] = dataclasses.replace(slot, load=slot.load + 1)
+        self._add_session(slot.client, session)
+        for client, peer, intro in (
+            (record.seeker, slot.name, None),
+            (slot.client, record.seeker_handle, record.intro),
+        ):
+            if self._attached_here(client):
+                self._sink(
+                    MatchedEvent(
+                        client,
+                        session,
+                        peer,
+                        record.topics,
+                        intro,
+                        record.seeker,
+                        record.seeker_handle,
+                        slot.client,
+                        slot.listener,
+                        slot.name,
+                    )  # fmt: skip
+                )
+        return dataclasses.replace(record, members=list(record.members))
+
+    # --- sessions ----------------------------------------------------------
+
+    async def get_session(self, session: SessionId) -> SessionRecord | None:
+        record = self._sessions.get(session)
+        return dataclasses.replace(record, members=list(record.members)) if record else None
+
+    async def restore(self, record: SessionRecord, seq_floor: int) -> None:
+        current = self._sessions.get(record.id)
+        if current is None:
+            members = [record.seeker] + ([record.listener] if record.listener else [])
+            self._sessions[record.id] = dataclasses.replace(
+                record, state=State.ACTIVE, intro=None, members=members
+            )
+            current = self._sessions[record.id]
+            self._transcripts[record.id] = _Transcript()
+        transcript = self._transcripts[record.id]
+        transcript.seq = max(transcript.seq, seq_floor)
+        for member in current.members:
+            self._add_session(member, record.id)
+
+    async def end(
+        self, session: SessionId, reason: EndReason, *, expect: State, now_ms: int
+    ) -> SessionRecord | None:
+        record = self._sessions.get(session)
+        if record is None or record.state is not expect:
+            return None
+        was = record.state
+        record.state = transition(record.state, Event.END)
+        del self._sessions[session]
+        self._transcripts.pop(session, None)
+        self._queue.pop(session, None)
+        if was is State.ACTIVE and record.listener_id is not None:
+            slot = self._listeners.get(record.listener_id)
+            if slot is not None:
+                self._listeners[slot.listener] = dataclasses.replace(
+                    slot, load=max(0, slot.load - 1), idle_since_ms=now_ms
+                )
+        for member in record.members:
+            self._drop_session(member, session)
+            if self._attached_here(member):
+                self._sink(EndedEvent(member, session, reason))
+        return record
+
+    async def post(
+        self, session: SessionId, sender: ClientId, message_id: str, text: str, now_ms: int
+    ) -> PostResult | None:
+        record = self._sessions.get(session)
+        if record is None or record.state is not State.ACTIVE or sender not in record.members:
+            return None
+        transcript = self._transcripts[session]
+        earlier = transcript.results.get(message_id)
+        if earlier is not None:
+            return dataclasses.replace(earlier, duplicate=True)
+        transcript.seq += 1
+        result = PostResult(transcript.seq, now_ms)
+        transcript.results[message_id] = result
+        transcript.history.append((result.seq, sender, now_ms, message_id, text))
+        transcript.size += len(text.encode())
+        self._trim(transcript)
+        record.last_activity_ms = now_ms
+        for member in record.members:
+            if member != sender and self._attached_here(member):
+                self._sink(MessageEvent(member, session, result.seq, now_ms, text))
+        return result
+
+    def _trim(self, transcript: _Transcript) -> None:
+        """Keep the transcript within the configured count and size (oldest go first)."""
+        limits = self._limits
+        while transcript.history and (
+            len(transcript.history) > limits.history_max_messages
+            or transcript.size > limits.history_max_bytes
+        ):
+            _, _, _, message_id, text = transcript.history.popleft()
+            transcript.size -= len(text.encode())
+            transcript.results.pop(message_id, None)
+
+    async def history(self, session: SessionId, after_seq: int) -> list[StoredMessage]:
+        transcript = self._transcripts.get(session)
+        if transcript is None:
+            return []
+        return [StoredMessage(*entry) for entry in transcript.history if entry[0] > after_seq]
+
+    async def typing(self, session: SessionId, sender: ClientId) -> bool:
+        record = self._sessions.get(session)
+        if record is None or record.state is not State.ACTIVE or sender not in record.members:
+            return False
+        for member in record.members:
+            if member != sender and self._attached_here(member):
+                self._sink(TypingEvent(member, session))
+        return True
+
+    async def idle_sessions(self, before_ms: int) -> list[SessionId]:
+        return [
+            r.id
+            for r in self._sessions.values()
+            if r.state is State.ACTIVE and r.last_activity_ms < before_ms
+        ]
+
+    async def away_clients(self, before_ms: int) -> list[ClientId]:
+        return [
+            p.client
+            for p in self._participants.values()
+            if p.node is None and 0 < p.away_since_ms < before_ms
+        ]
+
+    # --- delivery ----------------------------------------------------------
+
+    async def deliver(self, client: ClientId, frame: bytes) -> None:
+        if self._attached_here(client):
+            self._sink(FrameEvent(client, frame))
+
+    async def queue_changed(self) -> None:
+        self._sink(QueueChangedEvent())
+
+    # --- inspection (tests prove deletion with this) ------------------------
+
+    def holds_session(self, session: SessionId) -> bool:
+        """True if anything of the session is still held (record, queue entry, transcript)."""
+        return session in self._sessions or session in self._queue or session in self._transcripts
+
+    def holds_text(self, text: str) -> bool:
+        """True if ``text`` appears in any transcript or intro still held."""
+        for record in self._sessions.values():
+            if record.intro and text in record.intro:
+                return True
+        return any(text in entry[4] for t in self._transcripts.values() for entry in t.history)

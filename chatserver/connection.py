@@ -1,0 +1,238 @@
+"""The socket shell: one WebSocket connection, read, decoded, handed to the node.
+
+Everything here is I/O and policy at the edge: binary frames only, size and
+rate limits, the ``hello`` deadline, turning every error into an ``error``
+frame with a stable code, and closing for repeated violations. Each
+connection has a bounded outbox drained by one writer task; nothing else
+ever awaits this socket, and a client that stops reading is disconnected
+when its outbox passes ``server.outbox_max_bytes`` (it can resume).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections import deque
+from typing import Any
+
+from websockets.asyncio.server import ServerConnection
+from websockets.exceptions import ConnectionClosed
+
+import protocol
+from protocol import CloseCode, ErrorCode
+
+from .errors import BrokerUnavailable, ClientError
+from .hub import Attached
+from .logs import get_logger, pseudonymize
+from .node import Node
+from .ratelimit import TokenBucket
+
+__all__ = ["SocketOutbox", "serve_connection"]
+
+
+class SocketOutbox:
+    """A bounded queue of encoded frames for one socket, written by one task."""
+
+    def __init__(self, ws: ServerConnection, max_bytes: int, log: Any) -> None:
+        self._ws = ws
+        self._max_bytes = max_bytes
+        self._log = log
+        self._frames: deque[bytes] = deque()
+        self._size = 0
+        self._wake = asyncio.Event()
+        self._close: tuple[CloseCode, str] | None = None
+
+    @property
+    def closing(self) -> bool:
+        return self._close is not None
+
+    def push(self, frame: bytes) -> None:
+        if self._close is not None:
+            return
+        self._frames.append(frame)
+        self._size += len(frame)
+        if self._size > self._max_bytes:
+            self._log.warning("outbox_overflow", queued_bytes=self._size)
+            self._frames.clear()
+            self._size = 0
+            self.close(CloseCode.TRY_AGAIN_LATER, "too far behind reading; reconnect")
+        self._wake.set()
+
+    def close(self, code: CloseCode, reason: str) -> None:
+        if self._close is None:
+            self._close = (code, reason)
+            self._wake.set()
+
+    async def run(self) -> None:
+        """Write queued frames in order until closed; then close the socket."""
+        ws = self._ws
+        frames = self._frames
+        try:
+            while True:
+                await self._wake.wait()
+                self._wake.clear()
+                while frames:
+                    frame = frames.popleft()
+                    self._size -= len(frame)
+                    await ws.send(frame)
+                if self._close is not None:
+                    await ws.close(self._close[0], self._close[1])
+                    return
+        except ConnectionClosed:
+            return
+
+
+class _Edge:
+    """Per-connection policy: rate limits and the violation count."""
+
+    def __init__(self, node: Node) -> None:
+        limits = node.config.limits
+        now = time.monotonic()
+        self.frames = TokenBucket(limits.frames_per_s, limits.frames_burst, now)
+        self.messages = TokenBucket(limits.messages_per_s, limits.message_burst, now)
+        self.violations: deque[float] = deque()
+        self.max_violations = limits.max_violations
+        self.window = limits.violation_window_s
+
+    def violation(self) -> bool:
+        """Count one; True when there have been too many within the window."""
+        now = time.monotonic()
+        self.violations.append(now)
+        while self.violations and self.violations[0] < now - self.window:
+            self.violations.popleft()
+        return len(self.violations) >= self.max_violations
+
+
+def _client_address(ws: ServerConnection) -> str:
+    address = ws.remote_address
+    return str(address[0]) if address else "unknown"
+
+
+def _decode(data: str | bytes, node: Node) -> protocol.Frame:
+    if isinstance(data, str):
+        raise protocol.BadFrame("expected binary frames holding msgpack, got a text frame")
+    return protocol.decode(data, direction="client", limits=node.limits)
+
+
+def _error(
+    outbox: SocketOutbox, node: Node, code: ErrorCode, message: str, ref: str | None
+) -> None:
+    node.metrics.errors.labels(code.value).inc()
+    outbox.push(protocol.encode(protocol.Error(code=code.value, message=message, ref=ref)))
+
+
+async def serve_connection(ws: ServerConnection, node: Node) -> None:
+    """Run one connection from handshake to close (the websockets handler)."""
+    log = get_logger("chatserver.connection").bind(peer=pseudonymize(_client_address(ws)))
+    outbox = SocketOutbox(ws, node.config.server.outbox_max_bytes, log)
+    writer = asyncio.create_task(outbox.run(), name="writer")
+    edge = _Edge(node)
+    attached: Attached | None = None
+    try:
+        attached = await _await_hello(ws, node, outbox, edge, log)
+        if attached is not None:
+            node.metrics.connections.labels(attached.role.value).inc()
+            await _read_loop(ws, node, outbox, edge, attached)
+    except ConnectionClosed:
+        pass
+    finally:
+        if attached is not None:
+            node.metrics.connections.labels(attached.role.value).dec()
+            try:
+                await node.disconnected(attached)
+            except Exception:
+                log.exception("disconnect_cleanup_failed")
+        outbox.close(CloseCode.NORMAL, "")
+        try:
+            async with asyncio.timeout(node.config.server.hello_timeout_s):
+                await writer
+        except TimeoutError:
+            writer.cancel()
+
+
+def _answer(
+    exc: Exception, node: Node, outbox: SocketOutbox, edge: _Edge, log: Any, ref: str | None
+) -> None:
+    """Turn any exception from decoding or handling into an ``error`` frame (and maybe a close)."""
+    if isinstance(exc, protocol.ProtocolError):
+        _error(outbox, node, exc.code, exc.message, exc.ref or ref)
+        if isinstance(exc, protocol.TooLarge) and exc.field is None:
+            outbox.close(CloseCode.MESSAGE_TOO_BIG, "frame too large")
+        elif edge.violation():
+            outbox.close(CloseCode.POLICY_VIOLATION, "too many invalid frames")
+    elif isinstance(exc, ClientError):
+        _error(outbox, node, exc.code, exc.message, exc.ref or ref)
+        if exc.close is not None:
+            outbox.close(exc.close, exc.message[:100])
+        elif exc.code in (ErrorCode.FORBIDDEN, ErrorCode.HELLO_REQUIRED) and edge.violation():
+            outbox.close(CloseCode.POLICY_VIOLATION, "too many forbidden frames")
+    elif isinstance(exc, BrokerUnavailable):
+        _error(
+            outbox,
+            node,
+            ErrorCode.UNAVAILABLE,
+            "the service is briefly unavailable; nothing was lost, please retry",
+            ref,
+        )
+    else:
+        log.error("handler_failed", ref=ref, exc_info=exc)
+        _error(
+            outbox, node, ErrorCode.INTERNAL, "the server hit a problem; it has been logged", ref
+        )
+
+
+async def _await_hello(
+    ws: ServerConnection, node: Node, outbox: SocketOutbox, edge: _Edge, log: Any
+) -> Attached | None:
+    """Read frames until a valid ``hello`` is welcomed, within ``server.hello_timeout_s``."""
+    deadline = time.monotonic() + node.config.server.hello_timeout_s
+    while not outbox.closing:
+        remaining = deadline - time.monotonic()
+        try:
+            async with asyncio.timeout(max(0.0, remaining)):
+                data = await ws.recv()
+        except TimeoutError:
+            _error(outbox, node, ErrorCode.HELLO_REQUIRED, "no hello within the time allowed", None)
+            outbox.close(CloseCode.POLICY_VIOLATION, "no hello")
+            return None
+        ref = None
+        try:
+            frame = _decode(data, node)
+            ref = frame.TYPE
+            if not isinstance(frame, protocol.Hello):
+                raise ClientError(
+                    ErrorCode.HELLO_REQUIRED, f"{frame.TYPE}: send hello first", ref=frame.TYPE
+                )
+            return await node.welcome(outbox, frame, log)
+        except Exception as exc:
+            _answer(exc, node, outbox, edge, log, ref)
+    return None
+
+
+async def _read_loop(
+    ws: ServerConnection, node: Node, outbox: SocketOutbox, edge: _Edge, attached: Attached
+) -> None:
+    log = attached.log
+    async for data in ws:
+        if outbox.closing:
+            return
+        ref = None
+        try:
+            now = time.monotonic()
+            if not edge.frames.take(now):
+                raise ClientError(
+                    ErrorCode.RATE_LIMITED,
+                    f"too many frames; wait {edge.frames.retry_after():.1f} s",
+                )
+            frame = _decode(data, node)
+            ref = frame.TYPE
+            if isinstance(frame, protocol.Send) and not edge.messages.take(now):
+                raise ClientError(
+                    ErrorCode.RATE_LIMITED,
+                    f"send: too many messages; wait {edge.messages.retry_after():.1f} s "
+                    "and send it again",
+                    ref="send",
+                )
+            await node.handle(attached, frame)
+        except Exception as exc:
+            _answer(exc, node, outbox, edge, log, ref)

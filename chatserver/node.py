@@ -1,0 +1,548 @@
+"""The node logic: frames in, broker calls, frames out.
+
+A connection shell hands each decoded frame to :meth:`Node.handle`; the node
+checks it against the client's role and sessions, asks the broker, and puts
+answers in outboxes. It knows nothing of sockets (the shell) nor of where
+state lives (the broker), so the same logic runs on one node or many.
+
+Background work is owned here and cancelled by :meth:`Node.stop`: the
+matchmaker, and a sweeper that ends idle sessions and releases clients whose
+grace window ran out.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import hashlib
+import secrets
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import protocol
+from protocol import CloseCode, ErrorCode
+
+from .auth import ListenerClaims, verify_token
+from .broker.base import Broker, EndedEvent, MessageEvent, Participant, ServiceEvent
+from .clock import now_ms
+from .config import Config
+from .errors import BrokerUnavailable, ClientError
+from .handles import random_handle
+from .hub import Attached, Hub, Outbox
+from .logs import get_logger
+from .matching import ListenerSlot, best_entry_for, can_help
+from .matchmaker import Matchmaker
+from .metrics import Metrics
+from .session import SessionRecord, State, end_reason
+from .tasks import reraise_if_cancelling, stop_tasks
+from .types import (
+    ClientId,
+    EndReason,
+    ListenerId,
+    Role,
+    SessionId,
+    new_client_id,
+    new_session_id,
+)
+
+__all__ = ["Node", "listener_client_id"]
+
+Handler = Callable[[Attached, Any], Awaitable[None]]
+
+
+def listener_client_id(listener: ListenerId) -> ClientId:
+    """A listener's client id is derived from their token's ``sub``: signing in again
+    (another tab, a new device) takes their open conversations over."""
+    return ClientId("L" + hashlib.sha256(listener.encode()).hexdigest()[:20])
+
+
+def _not_in_session(ref: str, what: str = "that conversation") -> ClientError:
+    return ClientError(
+        ErrorCode.NOT_IN_SESSION, f"{ref}.session: {what} is not open for you", ref=ref
+    )
+
+
+class Node:
+    """One server node's logic over a broker (see the module docstring)."""
+
+    def __init__(self, config: Config, broker: Broker, metrics: Metrics) -> None:
+        self.config = config
+        self.broker = broker
+        self.metrics = metrics
+        self.log = get_logger("chatserver.node").bind(node=broker.node_id)
+        self.limits = protocol.Limits(
+            max_frame_bytes=config.server.max_frame_bytes,
+            max_text_chars=config.limits.max_text_chars,
+            max_intro_chars=config.limits.max_intro_chars,
+        )
+        self.hub = Hub(on_queue_changed=self._poke, on_service=self._on_service)
+        self.matchmaker = Matchmaker(broker, self.hub, config, metrics, self.log)
+        self._tasks: list[asyncio.Task[None]] = []
+        self._recovery: asyncio.Task[None] | None = None
+        self._recovering = False
+        self._topics = frozenset(config.routing.topics)
+        self._handlers: dict[type[protocol.Frame], Handler] = {
+            protocol.Request: self._request,
+            protocol.Ready: self._ready,
+            protocol.Away: self._away,
+            protocol.Take: self._take,
+            protocol.Send: self._send,
+            protocol.Typing: self._typing,
+            protocol.End: self._end,
+            protocol.Report: self._report,
+            protocol.Feedback: self._feedback,
+        }
+
+    # --- lifecycle -----------------------------------------------------------
+
+    async def start(self) -> None:
+        await self.broker.start(self.hub.on_event)
+        if self._recovery is not None:
+            await self._recovery  # a broker that came up announces itself; nothing to redo yet
+        self._tasks = [
+            asyncio.create_task(self.matchmaker.run(), name="matchmaker"),
+            asyncio.create_task(self._sweep_loop(), name="sweeper"),
+        ]
+        self.matchmaker.poke()
+
+    async def stop(self) -> None:
+        await stop_tasks([*self._tasks, *([self._recovery] if self._recovery else [])], self.log)
+        self._tasks = []
+        self._recovery = None
+        await self.broker.close()
+
+    @property
+    def healthy(self) -> bool:
+        """Can serve: the broker is reachable and this node is not re-describing its clients."""
+        return self.broker.available and not self._recovering
+
+    def _poke(self) -> None:
+        self.matchmaker.poke()
+
+    # --- broker outages --------------------------------------------------------
+
+    def _on_service(self, event: ServiceEvent) -> None:
+        if not event.available:
+            self.log.warning("service_degraded", clients=len(self.hub))
+            return
+        if self._recovery is not None and not self._recovery.done():
+            self._recovery.cancel()
+        self._recovering = True
+        self._recovery = asyncio.create_task(self._recover(event.data_kept), name="recovery")
+
+    async def _recover(self, data_kept: bool) -> None:
+        """The broker's store is back: re-describe this node's clients to it.
+
+        If the store kept its data this only re-registers presence (and tells
+        clients about sessions that ended while this node could not hear);
+        if it came back empty, waiting seekers are queued again in their
+        original order and active sessions restored, so nobody loses their
+        conversation to a Redis restart.
+        """
+        try:
+            for attached in self.hub:
+                await self._redescribe(attached, data_kept)
+            await self.broker.queue_changed()
+            self.log.info("service_recovered", clients=len(self.hub), data_kept=data_kept)
+        except BrokerUnavailable:
+            return  # lost again; the next ServiceEvent starts over
+        except Exception:
+            reraise_if_cancelling()
+            self.log.exception("recovery_failed")
+        finally:
+            self._recovering = False
+            self.matchmaker.poke()
+
+    async def _redescribe(self, attached: Attached, data_kept: bool) -> None:
+        await self.broker.attach(
+            Participant(
+                client=attached.client,
+                role=attached.role,
+                handle=attached.handle,
+                listener=attached.claims.sub if attached.claims else None,
+                attachment=attached.attachment,
+                sessions=frozenset() if data_kept else frozenset(attached.sessions),
+            )
+        )
+        if attached.claims is not None:
+            await self.broker.set_listener(
+                self._slot(attached, attached.claims, ready=attached.ready),
+                restore_load=True,
+            )
+        for session, view in list(attached.sessions.items()):
+            if data_kept:
+                if await self.broker.get_session(session) is None:
+                    # it ended while this node could not hear about it
+                    self.hub.on_event(EndedEvent(attached.client, session, EndReason.DISCONNECTED))
+                else:
+                    await self.resync(attached, session)
+            elif view.state is State.WAITING:
+                await self.broker.enqueue(view)
+            else:
+                await self.broker.restore(view, attached.seq_seen.get(session, 0))
+
+    async def resync(self, attached: Attached, session: SessionId) -> None:
+        """Deliver kept messages this connection has not received (after a gap)."""
+        for message in await self.broker.history(session, attached.delivered.get(session, 0)):
+            if message.sender != attached.client:
+                self.hub.on_event(
+                    MessageEvent(attached.client, session, message.seq, message.ts, message.text)
+                )
+
+    def _slot(self, attached: Attached, claims: ListenerClaims, *, ready: bool) -> ListenerSlot:
+        capacity = self.config.listener.capacity
+        if claims.capacity is not None:
+            capacity = min(capacity, claims.capacity)
+        load = sum(1 for v in attached.sessions.values() if v.state is State.ACTIVE)
+        return ListenerSlot(
+            listener=claims.sub,
+            client=attached.client,
+            name=claims.name,
+            role=claims.role,
+            topics=claims.topics,
+            capacity=capacity,
+            load=load,
+            ready=ready,
+            idle_since_ms=now_ms(),
+        )
+
+    # --- hello ---------------------------------------------------------------
+
+    async def welcome(self, outbox: Outbox, hello: protocol.Hello, log: Any) -> Attached:
+        """Admit a connection: authenticate listeners, attach, answer ``welcome``.
+
+        Raises:
+            ClientError: ``unauthorized`` (with close 1008) or ``unavailable``.
+        """
+        if not self.broker.available:
+            raise ClientError(
+                ErrorCode.UNAVAILABLE,
+                "the service cannot take new connections right now; try again shortly",
+                ref="hello",
+                close=CloseCode.TRY_AGAIN_LATER,
+            )
+        claims: ListenerClaims | None = None
+        if hello.role == "listener":
+            claims = verify_token(
+                hello.token, self.config.auth.secret, leeway_s=self.config.auth.leeway_s
+            )
+            client, role, handle = listener_client_id(claims.sub), claims.role, claims.name
+        else:
+            client, role, handle = new_client_id(), Role.SEEKER, random_handle()
+        attached = Attached(
+            client=client,
+            role=role,
+            handle=handle,
+            attachment=secrets.token_urlsafe(9),
+            outbox=outbox,
+            log=log.bind(client=client, role=role.value),
+            claims=claims,
+        )
+        replaced = self.hub.add(attached)
+        if replaced is not None:
+            replaced.outbox.close(CloseCode.REPLACED, "another connection took over")
+        attached.push(
+            protocol.Welcome(
+                v=protocol.PROTOCOL_VERSION,
+                role=role.value,
+                handle=handle,
+                resume=secrets.token_urlsafe(24),
+            )
+        )
+        previous = await self.broker.attach(
+            Participant(
+                client=client,
+                role=role,
+                handle=handle,
+                listener=claims.sub if claims else None,
+                attachment=attached.attachment,
+            )
+        )
+        if claims is not None:
+            await self._sign_in(attached, claims, previous)
+        attached.log.info("client_welcomed", took_over=previous is not None)
+        return attached
+
+    async def _sign_in(
+        self, attached: Attached, claims: ListenerClaims, previous: Participant | None
+    ) -> None:
+        """Register listener presence; a listener signing in again gets their sessions back."""
+        current = await self.broker.get_listener(claims.sub)
+        attached.ready = current.ready if current else False
+        slot = self._slot(attached, claims, ready=attached.ready)
+        if current is not None:
+            slot = dataclasses.replace(slot, idle_since_ms=current.idle_since_ms)
+        await self.broker.set_listener(slot)
+        for session in sorted(previous.sessions if previous else ()):
+            record = await self.broker.get_session(session)
+            if record is not None and record.state is State.ACTIVE:
+                attached.sessions[session] = dataclasses.replace(record, intro=None)
+                attached.push(
+                    protocol.Matched(
+                        session=session,
+                        peer=record.seeker_handle,
+                        topics=record.topics,
+                        intro=record.intro,
+                    )
+                )
+        await self.broker.queue_changed()
+
+    # --- frames --------------------------------------------------------------
+
+    async def handle(self, attached: Attached, frame: protocol.Frame) -> None:
+        """Act on one frame from a welcomed client.
+
+        Raises:
+            ClientError: the frame cannot be done; the shell answers ``error``.
+            BrokerUnavailable: the shared store is down; the shell answers ``unavailable``.
+        """
+        if isinstance(frame, protocol.Hello):
+            raise ClientError(ErrorCode.CONFLICT, "hello: already welcomed", ref="hello")
+        assert isinstance(frame, protocol.ClientFrame)
+        if attached.role.value not in frame.ROLES:
+            allowed = sorted(
+                t
+                for t, cls in protocol.CLIENT_FRAMES.items()
+                if t != "hello" and attached.role.value in getattr(cls, "ROLES", ())
+            )
+            raise ClientError(
+                ErrorCode.FORBIDDEN,
+                f"{frame.TYPE}: not allowed for a {attached.role.value}; "
+                f"you can send {', '.join(allowed)}",
+                ref=frame.TYPE,
+            )
+        await self._handlers[type(frame)](attached, frame)
+
+    async def _request(self, attached: Attached, frame: protocol.Request) -> None:
+        if attached.sessions:
+            raise ClientError(
+                ErrorCode.CONFLICT,
+                "request: you are already waiting or in a conversation; end it first",
+                ref="request",
+            )
+        for i, topic in enumerate(frame.topics):
+            if topic not in self._topics:
+                raise ClientError(
+                    ErrorCode.INVALID_FIELD,
+                    f"request.topics[{i}]: not a topic of this service; "
+                    f"expected one of {', '.join(sorted(self._topics))}",
+                    ref="request",
+                )
+        now = now_ms()
+        record = SessionRecord(
+            id=new_session_id(),
+            state=State.WAITING,
+            seeker=attached.client,
+            seeker_handle=attached.handle,
+            topics=frame.topics,
+            created_ms=now,
+            intro=frame.intro,
+            last_activity_ms=now,
+        )
+        attached.sessions[record.id] = dataclasses.replace(record, intro=None)
+        position, waiting = await self.broker.enqueue(record)
+        attached.last_queued = (position, waiting)
+        attached.push(protocol.Queued(session=record.id, position=position, waiting=waiting))
+        attached.log.info("seeker_queued", session=record.id, topics=list(frame.topics))
+        await self.broker.queue_changed()
+
+    async def _set_ready(self, attached: Attached, ready: bool) -> None:
+        assert attached.claims is not None
+        slot = await self.broker.get_listener(attached.claims.sub)
+        if slot is None:
+            raise BrokerUnavailable("listener presence missing")
+        idle_since = now_ms() if ready and not slot.ready else slot.idle_since_ms
+        attached.ready = ready
+        await self.broker.set_listener(
+            dataclasses.replace(slot, ready=ready, idle_since_ms=idle_since)
+        )
+        attached.log.info("listener_ready" if ready else "listener_away")
+        await self.broker.queue_changed()
+
+    async def _ready(self, attached: Attached, frame: protocol.Ready) -> None:
+        await self._set_ready(attached, True)
+
+    async def _away(self, attached: Attached, frame: protocol.Away) -> None:
+        await self._set_ready(attached, False)
+
+    async def _take(self, attached: Attached, frame: protocol.Take) -> None:
+        assert attached.claims is not None
+        slot = await self.broker.get_listener(attached.claims.sub)
+        if slot is None:
+            raise BrokerUnavailable("listener presence missing")
+        if slot.load >= slot.capacity:
+            raise ClientError(
+                ErrorCode.AT_CAPACITY,
+                f"take: you already have {slot.load} of {slot.capacity} conversations open",
+                ref="take",
+            )
+        snapshot = await self.broker.snapshot()
+        if frame.seeker is None:
+            entry = best_entry_for(slot, snapshot.waiting)
+            if entry is None:
+                raise ClientError(
+                    ErrorCode.QUEUE_EMPTY, "take: nobody you can help is waiting", ref="take"
+                )
+        else:
+            entry = next((e for e in snapshot.waiting if e.session == frame.seeker), None)
+            if entry is None:
+                raise ClientError(
+                    ErrorCode.CONFLICT, "take.seeker: that person is no longer waiting", ref="take"
+                )
+            if not can_help(slot, entry):
+                raise ClientError(
+                    ErrorCode.FORBIDDEN,
+                    "take.seeker: you are not trained for that person's topics",
+                    ref="take",
+                )
+        now = now_ms()
+        record = await self.broker.claim(entry.session, slot.listener, now, require_ready=False)
+        if record is None:
+            raise ClientError(
+                ErrorCode.CONFLICT,
+                "take: someone else took that person first, or you are at capacity",
+                ref="take",
+            )
+        self.metrics.wait_seconds.observe(max(0, now - record.created_ms) / 1000)
+        await self.broker.queue_changed()
+
+    async def _send(self, attached: Attached, frame: protocol.Send) -> None:
+        if attached.state_of(SessionId(frame.session)) is not State.ACTIVE:
+            raise _not_in_session("send")
+        result = await self.broker.post(
+            SessionId(frame.session), attached.client, frame.id, frame.text, now_ms()
+        )
+        if result is None:
+            raise _not_in_session("send", "that conversation has ended; it")
+        attached.saw(SessionId(frame.session), result.seq)
+        attached.push(
+            protocol.Sent(session=frame.session, id=frame.id, seq=result.seq, ts=result.ts)
+        )
+        if not result.duplicate:
+            self.metrics.messages_relayed.inc()
+
+    async def _typing(self, attached: Attached, frame: protocol.Typing) -> None:
+        session = SessionId(frame.session)
+        if attached.state_of(session) is not State.ACTIVE or not await self.broker.typing(
+            session, attached.client
+        ):
+            raise _not_in_session("typing")
+
+    async def _end(self, attached: Attached, frame: protocol.End) -> None:
+        session = SessionId(frame.session)
+        if session not in attached.sessions:
+            raise _not_in_session("end")
+        ended = await self.end_session(session, actor=attached)
+        if ended is None:
+            raise _not_in_session("end", "that conversation has already ended; it")
+        attached.log.info("session_end_requested", session=session, note=frame.reason)
+
+    async def _report(self, attached: Attached, frame: protocol.Report) -> None:
+        session = SessionId(frame.session)
+        if session not in attached.sessions and session not in attached.recent_ended:
+            raise _not_in_session("report")
+        self.metrics.reports.labels(frame.reason).inc()
+        attached.log.warning("report_received", session=session, reason=frame.reason)
+
+    async def _feedback(self, attached: Attached, frame: protocol.Feedback) -> None:
+        session = SessionId(frame.session)
+        if session not in attached.recent_ended:
+            raise _not_in_session("feedback", "feedback is for a conversation that ended; that")
+        if not attached.recent_ended[session]:
+            raise ClientError(
+                ErrorCode.CONFLICT,
+                "feedback: already given for that conversation (or it never started)",
+                ref="feedback",
+            )
+        attached.recent_ended[session] = False
+        self.metrics.feedback.labels(str(frame.score)).inc()
+
+    # --- ending --------------------------------------------------------------
+
+    async def end_session(
+        self,
+        session: SessionId,
+        *,
+        actor: Attached | None = None,
+        reason: EndReason | None = None,
+    ) -> EndReason | None:
+        """End a session for everyone in it, once; returns the reason if this call ended it.
+
+        With an ``actor`` the reason follows from their role and the session's
+        state (leaving the queue vs. ending a conversation).
+        """
+        for _ in range(3):  # the state may move between reading it and ending it
+            record = await self.broker.get_session(session)
+            if record is None:
+                return None
+            if actor is not None and actor.client not in record.members:
+                return None
+            why = end_reason(record.state, actor.role) if actor is not None else reason
+            assert why is not None
+            ended = await self.broker.end(session, why, expect=record.state, now_ms=now_ms())
+            if ended is not None:
+                self.metrics.sessions_ended.labels(why.value).inc()
+                self.log.info("session_ended", session=session, reason=why.value)
+                await self.broker.queue_changed()
+                return why
+        return None
+
+    async def release(self, participant: Participant, reason: EndReason) -> None:
+        """A client is gone for good: end their sessions, drop presence and record."""
+        for session in sorted(participant.sessions):
+            await self.end_session(session, reason=reason)
+        if participant.listener is not None:
+            await self.broker.remove_listener(participant.listener)
+        await self.broker.forget(participant.client)
+        await self.broker.queue_changed()
+
+    async def disconnected(self, attached: Attached) -> None:
+        """The connection closed: end or hold the client's sessions per the grace window."""
+        if not self.hub.remove(attached):
+            return  # another connection of this client took over
+        participant = await self.broker.detach(
+            attached.client, attachment=attached.attachment, now_ms=now_ms()
+        )
+        if participant is None:
+            return
+        attached.log.info("client_disconnected", sessions=len(participant.sessions))
+        if self.config.session.resume_grace_s <= 0:
+            await self.release(participant, EndReason.DISCONNECTED)
+
+    async def shutdown(self) -> None:
+        """End every session of the clients here with ``server_shutdown`` and close them."""
+        for attached in self.hub:
+            participant = await self.broker.get_participant(attached.client)
+            if participant is not None:
+                await self.release(participant, EndReason.SERVER_SHUTDOWN)
+            attached.outbox.close(CloseCode.GOING_AWAY, "server shutting down")
+            self.hub.remove(attached)
+
+    # --- sweeping ------------------------------------------------------------
+
+    async def sweep(self) -> None:
+        """End idle sessions; release clients whose grace window ran out."""
+        now = now_ms()
+        idle_ms = int(self.config.session.idle_timeout_s * 1000)
+        for session in await self.broker.idle_sessions(now - idle_ms):
+            await self.end_session(session, reason=EndReason.IDLE)
+        grace_ms = int(self.config.session.resume_grace_s * 1000)
+        for client in await self.broker.away_clients(now - grace_ms):
+            participant = await self.broker.get_participant(client)
+            if participant is not None and participant.node is None:
+                await self.release(participant, EndReason.DISCONNECTED)
+
+    async def _sweep_loop(self) -> None:
+        session = self.config.session
+        period = min(1.0, session.idle_timeout_s / 4)
+        if session.resume_grace_s > 0:
+            period = min(period, session.resume_grace_s / 4)
+        while True:
+            await asyncio.sleep(period)
+            try:
+                await self.sweep()
+            except BrokerUnavailable:
+                reraise_if_cancelling()  # the broker logs outages; sweep again when it is back
+            except Exception:
+                reraise_if_cancelling()
+                self.log.exception("sweep_failed")

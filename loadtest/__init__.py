@@ -1,0 +1,1 @@
+"""Load test for chatserver: simulated seekers and listeners (a client of the server only)."""
