@@ -124,6 +124,8 @@ class Node:
     def _on_service(self, event: ServiceEvent) -> None:
         if not event.available:
             self.log.warning("service_degraded", clients=len(self.hub))
+            for attached in self.hub:
+                attached.push(protocol.Service(available=False))
             return
         if self._recovery is not None and not self._recovery.done():
             self._recovery.cancel()
@@ -144,6 +146,8 @@ class Node:
                 await self._redescribe(attached, data_kept)
             await self.broker.queue_changed()
             self.log.info("service_recovered", clients=len(self.hub), data_kept=data_kept)
+            for attached in self.hub:
+                attached.push(protocol.Service(available=True))
         except BrokerUnavailable:
             return  # lost again; the next ServiceEvent starts over
         except Exception:

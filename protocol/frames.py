@@ -55,6 +55,7 @@ __all__ = [
     "Send",
     "Sent",
     "ServerFrame",
+    "Service",
     "Take",
     "Typing",
     "Welcome",
@@ -288,6 +289,14 @@ class Ended(ServerFrame):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class Service(ServerFrame):
+    """The service became unavailable (requests will get ``unavailable``), or is back."""
+
+    TYPE = "service"
+    available: bool = boolean(optional=False)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Error(ServerFrame):
     """Something the client sent was not accepted; the connection carries on."""
 
@@ -305,5 +314,5 @@ CLIENT_FRAMES: dict[str, type[Frame]] = _registry(
     Hello, Request, Ready, Away, Take, Send, Typing, End, Report, Feedback
 )
 SERVER_FRAMES: dict[str, type[Frame]] = _registry(
-    Welcome, Queued, Queue, Matched, Message, Sent, PeerTyping, Ended, Error
+    Welcome, Queued, Queue, Matched, Message, Sent, PeerTyping, Ended, Service, Error
 )

@@ -58,6 +58,7 @@ from protocol import (  # noqa: E402
     Request,
     Send,
     Sent,
+    Service,
     Take,
     Typing,
     Welcome,
@@ -154,6 +155,8 @@ VALID: list[tuple[str, Direction, Frame]] = [
     ("sent/required", "server", Sent(session=SESSION, id="m-1", seq=1, ts=TS)),
     ("typing/required", "server", PeerTyping(session=SESSION)),
     ("ended/required", "server", Ended(session=SESSION, reason="seeker_ended")),
+    ("service/unavailable", "server", Service(available=False)),
+    ("service/available", "server", Service(available=True)),
     (
         "error/required",
         "server",

@@ -64,6 +64,7 @@ SAMPLES: dict[type[Frame], Frame] = {
     protocol.Sent: protocol.Sent(session=SESSION, id="m-1", seq=1, ts=0),
     protocol.PeerTyping: protocol.PeerTyping(session=SESSION),
     protocol.Ended: protocol.Ended(session=SESSION, reason="idle"),
+    protocol.Service: protocol.Service(available=False),
     protocol.Error: protocol.Error(code="invalid_field", message="send.id: expected", ref="send"),
 }
 """One frame of each class with every optional field set."""

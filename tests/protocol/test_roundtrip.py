@@ -109,6 +109,7 @@ FIELDS: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
     protocol.Sent: {"session": IDENT, "id": IDENT, "seq": ints(1), "ts": ints()},
     protocol.PeerTyping: {"session": IDENT},
     protocol.Ended: {"session": IDENT, "reason": LABEL},
+    protocol.Service: {"available": st.booleans()},
     protocol.Error: {"code": LABEL, "message": NOTE, "ref": LABEL},
 }
 """A strategy for every field of every frame, from the constraint its constructor sets."""
