@@ -73,6 +73,7 @@ class ServerConfig:
     outbox_max_bytes: int = _setting(1_048_576, _positive)
     ping_interval_s: float = _setting(20.0, _positive)
     compression: bool = _setting(False)
+    drain_timeout_s: float = _setting(20.0, _positive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -124,7 +125,7 @@ class ListenerConfig:
 @dataclass(frozen=True, slots=True)
 class SessionConfig:
     idle_timeout_s: float = _setting(1800.0, _positive)
-    resume_grace_s: float = _setting(0.0, _non_negative)
+    resume_grace_s: float = _setting(60.0, _non_negative)
     history_max_messages: int = _setting(1000, _positive)
     history_max_bytes: int = _setting(1_048_576, _positive)
 

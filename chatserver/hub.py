@@ -25,6 +25,7 @@ from .broker.base import (
     KickEvent,
     MatchedEvent,
     MessageEvent,
+    PresenceEvent,
     QueueChangedEvent,
     ServiceEvent,
     TypingEvent,
@@ -75,6 +76,9 @@ class Attached:
     delivered: dict[SessionId, int] = field(default_factory=dict)
     seq_seen: dict[SessionId, int] = field(default_factory=dict)
     ready: bool = False
+    resume_hash: str = ""
+    held: list[BrokerEvent] | None = None
+    """While a resume replays state, live events wait here (then go out in order)."""
     last_queued: tuple[int, int] = (0, 0)
     last_listing: tuple[int, tuple[SessionId, ...]] | None = None
 
@@ -141,6 +145,19 @@ class Hub:
         attached = self._clients.get(event.client)
         if attached is None:
             return
+        if attached.held is not None:
+            attached.held.append(event)
+            return
+        self.apply(attached, event)
+
+    def release_held(self, attached: Attached) -> None:
+        """End a replay: send the live events that arrived meanwhile (duplicates dropped)."""
+        held, attached.held = attached.held or [], None
+        for event in held:
+            self.apply(attached, event)
+
+    def apply(self, attached: Attached, event: BrokerEvent) -> None:
+        """Write one event's frame to this connection, whatever it is doing."""
         if isinstance(event, MessageEvent):
             if event.seq <= attached.delivered.get(event.session, 0):
                 return  # already written on this connection (a replay overlapped)
@@ -151,6 +168,9 @@ class Hub:
             )
         elif isinstance(event, TypingEvent):
             attached.push(protocol.PeerTyping(session=event.session))
+        elif isinstance(event, PresenceEvent):
+            frame_type = protocol.PeerAway if event.away else protocol.PeerBack
+            attached.push(frame_type(session=event.session))
         elif isinstance(event, MatchedEvent):
             attached.sessions[event.session] = _view(event, attached.sessions.get(event.session))
             attached.push(

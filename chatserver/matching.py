@@ -40,6 +40,8 @@ class WaitingSeeker:
     priority: int = 0
     ticket: int = 0
     """Arrival order, from a counter the broker keeps: breaks ties within a millisecond."""
+    present: bool = True
+    """False while the seeker's connection is gone: they keep their place, unmatched."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -113,6 +115,8 @@ def plan_matches(
     for entry in ordered:
         if not pool:
             break
+        if not entry.present:
+            continue
         candidates = [slot for slot in pool.values() if can_help(slot, entry)]
         if not candidates:
             continue
@@ -129,5 +133,5 @@ def plan_matches(
 def best_entry_for(
     listener: ListenerSlot, ordered: Sequence[WaitingSeeker]
 ) -> WaitingSeeker | None:
-    """The first seeker in queue order this listener can help (``take`` without an id)."""
-    return next((entry for entry in ordered if can_help(listener, entry)), None)
+    """The first present seeker in queue order this listener can help (``take`` without id)."""
+    return next((e for e in ordered if e.present and can_help(listener, e)), None)

@@ -60,6 +60,7 @@ class Matchmaker:
     async def run(self) -> None:
         """Run passes until cancelled; a failing pass is logged and retried, never fatal."""
         while True:
+            reraise_if_cancelling()
             timeout = self._tick
             if self._pending_notice:
                 timeout = max(0.0, self._last_notice + self._interval - time.monotonic())

@@ -14,46 +14,34 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import hashlib
-import secrets
+import random
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 import protocol
 from protocol import CloseCode, ErrorCode
 
-from .auth import ListenerClaims, verify_token
+from .admission import Admissions, listener_slot
 from .broker.base import Broker, EndedEvent, MessageEvent, Participant, ServiceEvent
 from .clock import now_ms
 from .config import Config
 from .errors import BrokerUnavailable, ClientError
-from .handles import random_handle
 from .hub import Attached, Hub, Outbox
 from .logs import get_logger
-from .matching import ListenerSlot, best_entry_for, can_help
+from .matching import best_entry_for, can_help
 from .matchmaker import Matchmaker
 from .metrics import Metrics
 from .session import SessionRecord, State, end_reason
 from .tasks import reraise_if_cancelling, stop_tasks
 from .types import (
-    ClientId,
     EndReason,
-    ListenerId,
-    Role,
     SessionId,
-    new_client_id,
     new_session_id,
 )
 
-__all__ = ["Node", "listener_client_id"]
+__all__ = ["Node"]
 
 Handler = Callable[[Attached, Any], Awaitable[None]]
-
-
-def listener_client_id(listener: ListenerId) -> ClientId:
-    """A listener's client id is derived from their token's ``sub``: signing in again
-    (another tab, a new device) takes their open conversations over."""
-    return ClientId("L" + hashlib.sha256(listener.encode()).hexdigest()[:20])
 
 
 def _not_in_session(ref: str, what: str = "that conversation") -> ClientError:
@@ -77,6 +65,7 @@ class Node:
         )
         self.hub = Hub(on_queue_changed=self._poke, on_service=self._on_service)
         self.matchmaker = Matchmaker(broker, self.hub, config, metrics, self.log)
+        self.admissions = Admissions(config, broker, self.hub)
         self._tasks: list[asyncio.Task[None]] = []
         self._recovery: asyncio.Task[None] | None = None
         self._recovering = False
@@ -170,7 +159,7 @@ class Node:
         )
         if attached.claims is not None:
             await self.broker.set_listener(
-                self._slot(attached, attached.claims, ready=attached.ready),
+                listener_slot(self.config, attached, attached.claims, ready=attached.ready),
                 restore_load=True,
             )
         for session, view in list(attached.sessions.items()):
@@ -193,103 +182,11 @@ class Node:
                     MessageEvent(attached.client, session, message.seq, message.ts, message.text)
                 )
 
-    def _slot(self, attached: Attached, claims: ListenerClaims, *, ready: bool) -> ListenerSlot:
-        capacity = self.config.listener.capacity
-        if claims.capacity is not None:
-            capacity = min(capacity, claims.capacity)
-        load = sum(1 for v in attached.sessions.values() if v.state is State.ACTIVE)
-        return ListenerSlot(
-            listener=claims.sub,
-            client=attached.client,
-            name=claims.name,
-            role=claims.role,
-            topics=claims.topics,
-            capacity=capacity,
-            load=load,
-            ready=ready,
-            idle_since_ms=now_ms(),
-        )
-
     # --- hello ---------------------------------------------------------------
 
     async def welcome(self, outbox: Outbox, hello: protocol.Hello, log: Any) -> Attached:
-        """Admit a connection: authenticate listeners, attach, answer ``welcome``.
-
-        Raises:
-            ClientError: ``unauthorized`` (with close 1008) or ``unavailable``.
-        """
-        if not self.broker.available:
-            raise ClientError(
-                ErrorCode.UNAVAILABLE,
-                "the service cannot take new connections right now; try again shortly",
-                ref="hello",
-                close=CloseCode.TRY_AGAIN_LATER,
-            )
-        claims: ListenerClaims | None = None
-        if hello.role == "listener":
-            claims = verify_token(
-                hello.token, self.config.auth.secret, leeway_s=self.config.auth.leeway_s
-            )
-            client, role, handle = listener_client_id(claims.sub), claims.role, claims.name
-        else:
-            client, role, handle = new_client_id(), Role.SEEKER, random_handle()
-        attached = Attached(
-            client=client,
-            role=role,
-            handle=handle,
-            attachment=secrets.token_urlsafe(9),
-            outbox=outbox,
-            log=log.bind(client=client, role=role.value),
-            claims=claims,
-        )
-        replaced = self.hub.add(attached)
-        if replaced is not None:
-            replaced.outbox.close(CloseCode.REPLACED, "another connection took over")
-        attached.push(
-            protocol.Welcome(
-                v=protocol.PROTOCOL_VERSION,
-                role=role.value,
-                handle=handle,
-                resume=secrets.token_urlsafe(24),
-            )
-        )
-        previous = await self.broker.attach(
-            Participant(
-                client=client,
-                role=role,
-                handle=handle,
-                listener=claims.sub if claims else None,
-                attachment=attached.attachment,
-            )
-        )
-        if claims is not None:
-            await self._sign_in(attached, claims, previous)
-        attached.log.info("client_welcomed", took_over=previous is not None)
-        return attached
-
-    async def _sign_in(
-        self, attached: Attached, claims: ListenerClaims, previous: Participant | None
-    ) -> None:
-        """Register listener presence; a listener signing in again gets their sessions back."""
-        current = await self.broker.get_listener(claims.sub)
-        attached.ready = current.ready if current else False
-        slot = self._slot(attached, claims, ready=attached.ready)
-        if current is not None:
-            slot = dataclasses.replace(slot, idle_since_ms=current.idle_since_ms)
-        await self.broker.set_listener(slot)
-        for session in sorted(previous.sessions if previous else ()):
-            record = await self.broker.get_session(session)
-            if record is not None and record.state is State.ACTIVE:
-                attached.sessions[session] = dataclasses.replace(record, intro=None)
-                attached.push(
-                    protocol.Matched(
-                        session=session,
-                        peer=record.seeker_handle,
-                        topics=record.topics,
-                        intro=record.intro,
-                    )
-                )
-        await self.broker.queue_changed()
+        """Admit a connection (fresh, signed in or resumed); see :mod:`chatserver.admission`."""
+        return await self.admissions.welcome(outbox, hello, log)
 
     # --- frames --------------------------------------------------------------
 
@@ -344,9 +241,18 @@ class Node:
             last_activity_ms=now,
         )
         attached.sessions[record.id] = dataclasses.replace(record, intro=None)
-        position, waiting = await self.broker.enqueue(record)
-        attached.last_queued = (position, waiting)
-        attached.push(protocol.Queued(session=record.id, position=position, waiting=waiting))
+        # Another node may match the seeker before the enqueue's reply is back here:
+        # hold live events so that ``queued`` always comes before ``matched``.
+        attached.held = [] if attached.held is None else attached.held
+        try:
+            position, waiting = await self.broker.enqueue(record)
+            attached.last_queued = (position, waiting)
+            attached.push(protocol.Queued(session=record.id, position=position, waiting=waiting))
+        except BaseException:
+            attached.sessions.pop(record.id, None)
+            raise
+        finally:
+            self.hub.release_held(attached)
         attached.log.info("seeker_queued", session=record.id, topics=list(frame.topics))
         await self.broker.queue_changed()
 
@@ -513,14 +419,34 @@ class Node:
         if self.config.session.resume_grace_s <= 0:
             await self.release(participant, EndReason.DISCONNECTED)
 
+    async def drain(self, timeout: float) -> None:
+        """Send everyone elsewhere without ending anything: ``reconnect``, close 1012, and
+        wait (up to ``timeout``) for the connections to go. Their sessions are held for
+        the grace window and resume on another node."""
+        spread = random.Random()
+        for attached in self.hub:
+            attached.push(protocol.Reconnect(after_ms=spread.randint(100, 1500)))
+            attached.outbox.close(CloseCode.SERVICE_RESTART, "node restarting; resume elsewhere")
+        self.log.info("node_draining", clients=len(self.hub))
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while len(self.hub) and loop.time() < deadline:
+            await asyncio.sleep(0.05)
+
     async def shutdown(self) -> None:
-        """End every session of the clients here with ``server_shutdown`` and close them."""
+        """Nowhere to send people: end every session of the clients here (and of those
+        away, waiting to resume) with ``server_shutdown``, and close the connections."""
         for attached in self.hub:
             participant = await self.broker.get_participant(attached.client)
             if participant is not None:
                 await self.release(participant, EndReason.SERVER_SHUTDOWN)
             attached.outbox.close(CloseCode.GOING_AWAY, "server shutting down")
             self.hub.remove(attached)
+        # people who dropped and were waiting to resume have nowhere left to resume to
+        for client in await self.broker.away_clients(now_ms() + 1):
+            participant = await self.broker.get_participant(client)
+            if participant is not None and participant.node is None:
+                await self.release(participant, EndReason.SERVER_SHUTDOWN)
 
     # --- sweeping ------------------------------------------------------------
 

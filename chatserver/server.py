@@ -18,6 +18,7 @@ from websockets.asyncio.server import Server, ServerConnection, serve
 from .broker import create_broker
 from .config import Config
 from .connection import serve_connection
+from .errors import BrokerError
 from .logs import get_logger
 from .metrics import Metrics
 from .node import Node
@@ -88,7 +89,10 @@ class ChatServer:
         self.log.info("server_stopping", connections=len(self.node.hub))
         self._server.close(close_connections=False)
         try:
-            await self.node.shutdown()
+            if await self._can_drain():
+                await self.node.drain(self.config.server.drain_timeout_s)
+            else:
+                await self.node.shutdown()
         except Exception:
             self.log.exception("shutdown_sessions_failed")
         try:
@@ -100,6 +104,15 @@ class ChatServer:
         await self.node.stop()
         self.log.info("server_stopped")
         self._stopped.set()
+
+    async def _can_drain(self) -> bool:
+        """Other live nodes can take this node's clients, and sessions survive a drop."""
+        if self.config.session.resume_grace_s <= 0:
+            return False
+        try:
+            return await self.node.broker.has_peers()
+        except BrokerError:
+            return False
 
     async def run(self, on_started: Callable[[ChatServer], None] | None = None) -> None:
         """Start, serve until SIGTERM or SIGINT, then stop cleanly."""

@@ -25,11 +25,18 @@ def reraise_if_cancelling() -> None:
 async def stop_tasks(tasks: Iterable[asyncio.Task[Any]], log: Any, timeout: float = 5.0) -> None:
     """Cancel tasks and wait for them; log (never hang on) any that will not stop."""
     pending = [task for task in tasks if not task.done()]
-    for task in pending:
-        task.cancel()
     if not pending:
         return
-    done, stuck = await asyncio.wait(pending, timeout=timeout)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    stuck = set(pending)
+    done: set[asyncio.Task[Any]] = set()
+    while stuck and loop.time() < deadline:
+        # cancel again each round: a library may swallow one cancellation
+        for task in stuck:
+            task.cancel()
+        finished, stuck = await asyncio.wait(stuck, timeout=min(0.2, deadline - loop.time()))
+        done |= finished
     for task in done:
         if not task.cancelled() and task.exception() is not None:
             log.error("task_failed", task=task.get_name(), exc_info=task.exception())

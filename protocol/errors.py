@@ -76,8 +76,10 @@ class CloseCode(IntEnum):
     """Failed authentication, no ``hello`` in time, or repeated violations: do not retry."""
     MESSAGE_TOO_BIG = 1009
     """A frame over the size limit."""
+    SERVICE_RESTART = 1012
+    """The node is draining for a restart (after ``reconnect``): resume elsewhere."""
     TRY_AGAIN_LATER = 1013
-    """The client fell too far behind reading; reconnect and resume."""
+    """The client fell too far behind reading (or no store at hello); reconnect and resume."""
     REPLACED = 4001
     """Another connection took over this identity (resume or the same listener)."""
 

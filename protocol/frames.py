@@ -45,11 +45,14 @@ __all__ = [
     "Hello",
     "Matched",
     "Message",
+    "PeerAway",
+    "PeerBack",
     "PeerTyping",
     "Queue",
     "QueueEntry",
     "Queued",
     "Ready",
+    "Reconnect",
     "Report",
     "Request",
     "Send",
@@ -289,6 +292,30 @@ class Ended(ServerFrame):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class PeerAway(ServerFrame):
+    """The other person's connection dropped; the session is held for them."""
+
+    TYPE = "peer_away"
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class PeerBack(ServerFrame):
+    """The other person is back (resumed) in the session."""
+
+    TYPE = "peer_back"
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reconnect(ServerFrame):
+    """This node is restarting: reconnect (anywhere) after ``after_ms`` and resume."""
+
+    TYPE = "reconnect"
+    after_ms: int = integer(high=600_000)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Service(ServerFrame):
     """The service became unavailable (requests will get ``unavailable``), or is back."""
 
@@ -314,5 +341,17 @@ CLIENT_FRAMES: dict[str, type[Frame]] = _registry(
     Hello, Request, Ready, Away, Take, Send, Typing, End, Report, Feedback
 )
 SERVER_FRAMES: dict[str, type[Frame]] = _registry(
-    Welcome, Queued, Queue, Matched, Message, Sent, PeerTyping, Ended, Service, Error
+    Welcome,
+    Queued,
+    Queue,
+    Matched,
+    Message,
+    Sent,
+    PeerTyping,
+    Ended,
+    PeerAway,
+    PeerBack,
+    Reconnect,
+    Service,
+    Error,
 )

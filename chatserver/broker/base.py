@@ -27,6 +27,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from enum import StrEnum
 from typing import Protocol
 
 from ..matching import ListenerSlot, WaitingSeeker
@@ -44,6 +45,9 @@ __all__ = [
     "MessageEvent",
     "Participant",
     "PostResult",
+    "PresenceEvent",
+    "RESUME_TOMBSTONE_S",
+    "ResumeStatus",
     "QueueChangedEvent",
     "ServiceEvent",
     "Snapshot",
@@ -71,6 +75,25 @@ class Participant:
     attachment: str = ""
     away_since_ms: int = 0
     sessions: frozenset[SessionId] = frozenset()
+    resume_hash: str = ""
+    """Hash of the client's current resume token (the token itself is never stored)."""
+
+
+class ResumeStatus(StrEnum):
+    """What a resume token's hash is known as."""
+
+    LIVE = "live"
+    """It names a client whose grace window has not run out."""
+    EXPIRED = "expired"
+    """It was real, but the client was released when its grace window ran out."""
+    USED = "used"
+    """It was rotated by a resume: single use, so it is dead (a stolen or stale copy)."""
+    UNKNOWN = "unknown"
+    """Never issued here, or forgotten long ago."""
+
+
+RESUME_TOMBSTONE_S = 24 * 3600
+"""How long a used or expired token's hash is remembered, to answer it precisely."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -147,6 +170,15 @@ class TypingEvent:
 
 
 @dataclass(frozen=True, slots=True)
+class PresenceEvent:
+    """The other member of ``session`` went away (``away``) or came back."""
+
+    client: ClientId
+    session: SessionId
+    away: bool
+
+
+@dataclass(frozen=True, slots=True)
 class FrameEvent:
     """An already encoded frame for a client."""
 
@@ -185,6 +217,7 @@ BrokerEvent = (
     | MatchedEvent
     | EndedEvent
     | TypingEvent
+    | PresenceEvent
     | FrameEvent
     | KickEvent
     | QueueChangedEvent
@@ -217,20 +250,35 @@ class Broker(Protocol):
     async def attach(self, participant: Participant) -> Participant | None:
         """Record ``participant`` as attached to this node; returns the record it replaced.
 
-        The sessions of a replaced record are kept (a listener signing in again
-        takes their conversations over); the caller kicks the old attachment.
+        The sessions of a replaced record are kept (a resume, or a listener
+        signing in again, takes the conversations over). A previous attachment
+        still open elsewhere gets a ``KickEvent``; a client that was away makes
+        the other members of its active sessions get ``PresenceEvent(away=False)``.
+        ``resume_hash`` becomes the client's live token; the previous one is dead.
         """
         ...
 
     async def detach(self, client: ClientId, attachment: str, now_ms: int) -> Participant | None:
         """The connection with ``attachment`` is gone: mark the client away since ``now_ms``.
 
-        Does nothing (returns None) if another attachment took over meanwhile.
+        The other members of its active sessions get ``PresenceEvent(away=True)``
+        and its waiting session is not matched until it comes back. Does nothing
+        (returns None) if another attachment took over meanwhile.
         """
         ...
 
     async def forget(self, client: ClientId) -> None:
-        """Delete the participant record (after its sessions have ended)."""
+        """Delete the participant record (after its sessions have ended); its resume
+        token is remembered as expired."""
+        ...
+
+    async def lookup_resume(self, token_hash: str) -> tuple[ResumeStatus, ClientId | None]:
+        """What a resume token's hash names (see :class:`ResumeStatus`)."""
+        ...
+
+    async def ended_reason(self, session: SessionId) -> EndReason | None:
+        """Why a session ended, for a while after it did (so a client resuming late is
+        told the truth); None if it never existed or ended long ago."""
         ...
 
     async def get_participant(self, client: ClientId) -> Participant | None: ...
@@ -327,4 +375,8 @@ class Broker(Protocol):
 
     async def queue_changed(self) -> None:
         """Tell every node the queue or listener presence changed."""
+        ...
+
+    async def has_peers(self) -> bool:
+        """Whether other live nodes share this broker (so clients can move to them)."""
         ...

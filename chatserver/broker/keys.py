@@ -15,11 +15,17 @@ so that text in transit never reaches Redis's disk either.
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass
 
 from ..types import ClientId, ListenerId, NodeId, SessionId
 
-__all__ = ["Keys"]
+__all__ = ["Keys", "ended_tag"]
+
+
+def ended_tag(session: SessionId) -> str:
+    """The name under which an ended session's reason is kept (see ``Keys.ended``)."""
+    return hashlib.sha256(f"ended:{session}".encode()).hexdigest()[:24]
 
 
 @dataclass(frozen=True, slots=True)
@@ -62,7 +68,7 @@ class Keys:
         return f"{self.prefix}:away"
 
     def resume(self, token_hash: str) -> str:
-        """STRING client id, keyed by the hash of a resume token (TTL = grace window)."""
+        """STRING 'c:<client id>', 'used' or 'expired', keyed by a resume token's hash (24 h)."""
         return f"{self.prefix}:r:{token_hash}"
 
     # --- listeners ---
@@ -87,6 +93,11 @@ class Keys:
         return f"{self.prefix}:qm"
 
     @property
+    def queue_away(self) -> str:
+        """SET of waiting session ids whose seeker is away (kept in place, not matched)."""
+        return f"{self.prefix}:qaway"
+
+    @property
     def ticket(self) -> str:
         """Counter breaking ties in arrival order."""
         return f"{self.prefix}:ticket"
@@ -107,6 +118,11 @@ class Keys:
     def message_ids(self, session: SessionId) -> str:
         """HASH client message id -> 'seq:ts' (to deliver a retried send once)."""
         return f"{self.prefix}:s:{session}:ids"
+
+    def ended(self, session: SessionId) -> str:
+        """STRING why a session ended, kept for the grace window so that a client resuming
+        late is told. Keyed by a hash of the session id: nothing names the ended session."""
+        return f"{self.prefix}:e:{ended_tag(session)}"
 
     @property
     def active(self) -> str:

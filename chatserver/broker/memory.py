@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import dataclasses
 import itertools
+import math
+import time
 from collections import deque
 from dataclasses import dataclass, field
 
@@ -18,6 +20,7 @@ from ..matching import ListenerSlot, WaitingSeeker, queue_order
 from ..session import Event, SessionRecord, State, transition
 from ..types import ClientId, EndReason, ListenerId, NodeId, SessionId
 from .base import (
+    RESUME_TOMBSTONE_S,
     EndedEvent,
     EventSink,
     FrameEvent,
@@ -26,7 +29,9 @@ from .base import (
     MessageEvent,
     Participant,
     PostResult,
+    PresenceEvent,
     QueueChangedEvent,
+    ResumeStatus,
     Snapshot,
     StoredMessage,
     TypingEvent,
@@ -62,6 +67,9 @@ class MemoryBroker:
         self._queue: dict[SessionId, WaitingSeeker] = {}
         self._transcripts: dict[SessionId, _Transcript] = {}
         self._tickets = itertools.count(1)
+        self._resume: dict[str, tuple[ResumeStatus, ClientId | None, float]] = {}
+        self._ended: dict[SessionId, tuple[EndReason, float]] = {}
+        self._ended_ttl = max(60.0, session.resume_grace_s)
 
     @property
     def available(self) -> bool:
@@ -80,15 +88,44 @@ class MemoryBroker:
         return p is not None and p.node == self.node_id
 
     async def attach(self, participant: Participant) -> Participant | None:
-        previous = self._participants.get(participant.client)
+        client = participant.client
+        previous = self._participants.get(client)
         sessions = participant.sessions | (previous.sessions if previous else frozenset())
-        self._participants[participant.client] = dataclasses.replace(
+        self._participants[client] = dataclasses.replace(
             participant, node=self.node_id, away_since_ms=0, sessions=sessions
         )
+        if participant.resume_hash:
+            self._remember(participant.resume_hash, ResumeStatus.LIVE, client)
+        if previous and previous.resume_hash and previous.resume_hash != participant.resume_hash:
+            self._remember(previous.resume_hash, ResumeStatus.USED, None)
         self._set_present(participant.listener, True)
+        self._set_waiting_present(sessions, True)
         if previous and previous.node and previous.attachment != participant.attachment:
-            self._sink(KickEvent(participant.client, previous.attachment))
+            self._sink(KickEvent(client, previous.attachment))
+        if previous and previous.node is None:
+            self._tell_peers(client, sessions, away=False)
         return previous
+
+    def _remember(self, token_hash: str, status: ResumeStatus, client: ClientId | None) -> None:
+        now = time.monotonic()
+        for stale in [h for h, (_, _, until) in self._resume.items() if until < now][:100]:
+            del self._resume[stale]
+        self._resume[token_hash] = (status, client, now + RESUME_TOMBSTONE_S)
+
+    def _set_waiting_present(self, sessions: frozenset[SessionId], present: bool) -> None:
+        for session in sessions:
+            entry = self._queue.get(session)
+            if entry is not None:
+                self._queue[session] = dataclasses.replace(entry, present=present)
+
+    def _tell_peers(self, client: ClientId, sessions: frozenset[SessionId], *, away: bool) -> None:
+        for session in sessions:
+            record = self._sessions.get(session)
+            if record is None or record.state is not State.ACTIVE:
+                continue
+            for member in record.peers_of(client):
+                if self._attached_here(member):
+                    self._sink(PresenceEvent(member, session, away))
 
     def _set_present(self, listener: ListenerId | None, present: bool) -> None:
         slot = self._listeners.get(listener) if listener else None
@@ -102,10 +139,24 @@ class MemoryBroker:
         p = dataclasses.replace(p, node=None, away_since_ms=now_ms)
         self._participants[client] = p
         self._set_present(p.listener, False)
+        self._set_waiting_present(p.sessions, False)
+        self._tell_peers(client, p.sessions, away=True)
         return p
 
     async def forget(self, client: ClientId) -> None:
-        self._participants.pop(client, None)
+        p = self._participants.pop(client, None)
+        if p is not None and p.resume_hash:
+            self._remember(p.resume_hash, ResumeStatus.EXPIRED, None)
+
+    async def lookup_resume(self, token_hash: str) -> tuple[ResumeStatus, ClientId | None]:
+        status, client, until = self._resume.get(token_hash, (ResumeStatus.UNKNOWN, None, math.inf))
+        if until < time.monotonic():
+            return ResumeStatus.UNKNOWN, None
+        return status, client
+
+    async def ended_reason(self, session: SessionId) -> EndReason | None:
+        reason, until = self._ended.get(session, (None, 0.0))
+        return reason if until >= time.monotonic() else None
 
     async def get_participant(self, client: ClientId) -> Participant | None:
         return self._participants.get(client)
@@ -227,6 +278,10 @@ class MemoryBroker:
             return None
         was = record.state
         record.state = transition(record.state, Event.END)
+        now = time.monotonic()
+        for stale in [s for s, (_, until) in self._ended.items() if until < now][:100]:
+            del self._ended[stale]
+        self._ended[session] = (reason, now + self._ended_ttl)
         del self._sessions[session]
         self._transcripts.pop(session, None)
         self._queue.pop(session, None)
@@ -312,6 +367,9 @@ class MemoryBroker:
 
     async def queue_changed(self) -> None:
         self._sink(QueueChangedEvent())
+
+    async def has_peers(self) -> bool:
+        return False  # one process: nobody to hand clients to
 
     # --- inspection (tests prove deletion with this) ------------------------
 

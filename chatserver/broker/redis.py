@@ -68,11 +68,12 @@ from .base import (
     Participant,
     PostResult,
     QueueChangedEvent,
+    ResumeStatus,
     ServiceEvent,
     Snapshot,
     StoredMessage,
 )
-from .keys import Keys
+from .keys import Keys, ended_tag
 from .redis_wire import (
     QUEUE_CHANGED,
     decode_event,
@@ -87,6 +88,7 @@ __all__ = ["RedisBroker"]
 
 SCRIPTS = (
     "enqueue", "claim", "end", "post", "typing", "attach", "detach", "deliver", "reap", "restore",
+    "forget",
 )  # fmt: skip
 LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 """Errors that mean Redis cannot be reached (BusyLoadingError is a ConnectionError)."""
@@ -151,6 +153,7 @@ class RedisBroker:
         self._tasks: list[asyncio.Task[None]] = []
         self._subscribed = asyncio.Event()
         self._text_ttl_ms = int(config.session.idle_timeout_s * 1000)
+        self._ended_ttl_s = max(60, int(config.session.resume_grace_s) + 1)
         self._log = get_logger("chatserver.broker.redis").bind(node=node_id)
 
     @property
@@ -345,6 +348,7 @@ class RedisBroker:
     def _participant(self, h: dict[str, str], sessions: Sequence[bytes]) -> Participant:
         return Participant(
             client=ClientId(h["id"]),
+            resume_hash=h.get("rtok", ""),
             role=Role(h["role"]),
             handle=h.get("handle", ""),
             listener=ListenerId(h["listener"]) if h.get("listener") else None,
@@ -364,6 +368,7 @@ class RedisBroker:
             self.node_id,
             participant.attachment,
             ",".join(sorted(participant.sessions)),
+            participant.resume_hash,
         )
         if not existed:
             return None
@@ -382,12 +387,28 @@ class RedisBroker:
         return self._participant(h, sessions)
 
     async def forget(self, client: ClientId) -> None:
+        await self._run("forget", client, self.node_id)
+
+    async def lookup_resume(self, token_hash: str) -> tuple[ResumeStatus, ClientId | None]:
         async with self._guard():
-            pipe = self._redis.pipeline(transaction=False)
-            pipe.delete(self._keys.client(client), self._keys.client_sessions(client))
-            pipe.zrem(self._keys.away, client)
-            pipe.srem(self._keys.node_clients(self.node_id), client)
-            await pipe.execute()
+            raw = await self._redis.get(self._keys.resume(token_hash))
+        value = _text(raw) if raw is not None else ""
+        if value.startswith("c:"):
+            return ResumeStatus.LIVE, ClientId(value[2:])
+        if value in (ResumeStatus.USED.value, ResumeStatus.EXPIRED.value):
+            return ResumeStatus(value), None
+        return ResumeStatus.UNKNOWN, None
+
+    async def ended_reason(self, session: SessionId) -> EndReason | None:
+        async with self._guard():
+            raw = await self._redis.get(self._keys.ended(session))
+        return EndReason(_text(raw)) if raw is not None else None
+
+    async def has_peers(self) -> bool:
+        cutoff = now_ms() - int(self._config.redis.node_timeout_s * 1000)
+        async with self._guard():
+            alive = await self._redis.zrangebyscore(self._keys.nodes, cutoff, "+inf")
+        return any(_text(node) != self.node_id for node in alive)
 
     async def get_participant(self, client: ClientId) -> Participant | None:
         async with self._guard():
@@ -463,7 +484,8 @@ class RedisBroker:
             pipe.hgetall(keys.queue_meta)
             pipe.smembers(keys.listeners)
             pipe.zcard(keys.active)
-            order, meta, listener_ids, active = await pipe.execute()
+            pipe.smembers(keys.queue_away)
+            order, meta, listener_ids, active, away = await pipe.execute()
             lids = sorted(lid.decode() for lid in listener_ids)
             pipe = self._redis.pipeline(transaction=False)
             for lid in lids:
@@ -475,7 +497,9 @@ class RedisBroker:
             raw_meta = meta.get(raw_session)
             if raw_meta is None:
                 continue
-            entry = waiting_from_meta(raw_session.decode(), raw_meta.decode())
+            entry = waiting_from_meta(
+                raw_session.decode(), raw_meta.decode(), present=raw_session not in away
+            )
             waiting.append(entry)
             topic = entry.topics[0] if entry.topics else "none"
             first[topic] = first.get(topic, 0) + 1
@@ -528,7 +552,10 @@ class RedisBroker:
     async def end(
         self, session: SessionId, reason: EndReason, *, expect: State, now_ms: int
     ) -> SessionRecord | None:
-        flat = await self._run("end", session, expect.value, reason.value, now_ms)
+        flat = await self._run(
+            "end", session, expect.value, reason.value, now_ms, self._ended_ttl_s,
+            ended_tag(session),
+        )  # fmt: skip
         if not flat:
             return None
         h = strings(flat)

@@ -24,6 +24,7 @@ from .base import (
     KickEvent,
     MatchedEvent,
     MessageEvent,
+    PresenceEvent,
     QueueChangedEvent,
     TypingEvent,
 )
@@ -61,6 +62,8 @@ def decode_event(data: bytes) -> BrokerEvent | None:
         return MessageEvent(ClientId(client), SessionId(session), seq, ts, text)
     if kind == "typing":
         return TypingEvent(ClientId(item[1]), SessionId(item[2]))
+    if kind in ("away", "back"):
+        return PresenceEvent(ClientId(item[1]), SessionId(item[2]), kind == "away")
     if kind == "matched":
         _, client, session, peer, topics, intro, seeker, listener, lid, lname, handle = item
         return MatchedEvent(
@@ -125,7 +128,7 @@ def listener_from_hash(listener: str, h: Mapping[str, str]) -> ListenerSlot | No
     )
 
 
-def waiting_from_meta(session: str, meta: str) -> WaitingSeeker:
+def waiting_from_meta(session: str, meta: str, *, present: bool = True) -> WaitingSeeker:
     seeker, topics, enqueued, priority, ticket = meta.split("|")
     return WaitingSeeker(
         session=SessionId(session),
@@ -134,4 +137,5 @@ def waiting_from_meta(session: str, meta: str) -> WaitingSeeker:
         enqueued_ms=int(enqueued),
         priority=int(priority),
         ticket=int(ticket),
+        present=present,
     )

@@ -50,7 +50,7 @@ def test_no_file_loads_the_defaults() -> None:
     assert config.server.port == 8765
     assert config.broker.kind == "memory"
     assert config.auth.secret == ""
-    assert config.session.resume_grace_s == 0.0
+    assert config.session.resume_grace_s == 60.0
 
 
 def test_no_file_and_no_env_argument_reads_the_process_environment(

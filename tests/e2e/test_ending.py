@@ -7,6 +7,7 @@ import asyncio
 import protocol
 from tests.conftest import StartServer
 from tests.support.cast import Cast
+from tests.support.wire import NOISE
 
 
 async def test_seeker_ending_ends_it_for_both(cast: Cast) -> None:
@@ -32,18 +33,49 @@ async def test_seeker_can_leave_the_queue(cast: Cast) -> None:
     assert (ended.session, ended.reason) == (session, "left_queue")
 
 
-async def test_seeker_disconnecting_ends_it_for_the_listener(cast: Cast) -> None:
-    seeker, listener, session = await cast.pair()
-    await seeker.close()
-    ended = await listener.expect(protocol.Ended)
-    assert (ended.session, ended.reason) == (session, "disconnected")
+async def test_seeker_disconnecting_is_held_then_ends_after_the_grace_window(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(session={"resume_grace_s": 0.5})
+    cast = Cast(server.url)
+    try:
+        seeker, listener, session = await cast.pair()
+        await seeker.close()
+        assert (await listener.expect(protocol.PeerAway)).session == session
+        await listener.nothing(0.2, skip=frozenset({"queue"}))
+        ended = await listener.expect(protocol.Ended, timeout=3)
+        assert (ended.session, ended.reason) == (session, "disconnected")
+    finally:
+        await cast.close_all()
 
 
-async def test_listener_disconnecting_ends_it_for_the_seeker(cast: Cast) -> None:
-    seeker, listener, session = await cast.pair()
-    await listener.close()
-    ended = await seeker.expect(protocol.Ended)
-    assert (ended.session, ended.reason) == (session, "disconnected")
+async def test_listener_disconnecting_is_held_then_ends_after_the_grace_window(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(session={"resume_grace_s": 0.5})
+    cast = Cast(server.url)
+    try:
+        seeker, listener, session = await cast.pair()
+        await listener.close()
+        assert (await seeker.expect(protocol.PeerAway)).session == session
+        ended = await seeker.expect(protocol.Ended, timeout=3)
+        assert (ended.session, ended.reason) == (session, "disconnected")
+    finally:
+        await cast.close_all()
+
+
+async def test_without_a_grace_window_a_disconnect_ends_it_at_once(
+    start_server: StartServer,
+) -> None:
+    server = await start_server(session={"resume_grace_s": 0})
+    cast = Cast(server.url)
+    try:
+        seeker, listener, session = await cast.pair()
+        await seeker.close()
+        ended = await listener.expect(protocol.Ended, skip=NOISE | {"peer_away"})
+        assert (ended.session, ended.reason) == (session, "disconnected")
+    finally:
+        await cast.close_all()
 
 
 async def test_idle_session_ends_after_the_idle_timeout(start_server: StartServer) -> None:

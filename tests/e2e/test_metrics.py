@@ -6,8 +6,10 @@ import asyncio
 
 import protocol
 from chatserver.server import ChatServer
+from tests.conftest import StartServer
 from tests.support.cast import Cast
 from tests.support.http import metric, metrics
+from tests.support.wire import NOISE
 
 
 async def settle() -> None:
@@ -15,7 +17,9 @@ async def settle() -> None:
     await asyncio.sleep(0.3)
 
 
-async def test_metrics_follow_a_scripted_scenario(server: ChatServer, cast: Cast) -> None:
+async def test_metrics_follow_a_scripted_scenario(start_server: StartServer) -> None:
+    server = await start_server(session={"resume_grace_s": 0})
+    cast = Cast(server.url)
     http = f"127.0.0.1:{server.port}"
     # two conversations, one with a message each way and then ended by the seeker
     seeker_a, listener_a, session_a = await cast.pair(["anxiety"], name="Ann")
@@ -55,12 +59,13 @@ async def test_metrics_follow_a_scripted_scenario(server: ChatServer, cast: Cast
     assert metric(samples, "chat_errors_total", code="bad_frame") == 1
 
     await listener_b.close()
-    await seeker_b.expect(protocol.Ended)
+    await seeker_b.expect(protocol.Ended, skip=NOISE | {"peer_away"})
     await settle()
     samples = await metrics(http)
     assert metric(samples, "chat_sessions_ended_total", reason="disconnected") == 1
     assert metric(samples, "chat_sessions_active") == 0
     assert metric(samples, "chat_connections", role="listener") == 1
+    await cast.close_all()
 
 
 async def test_feedback_is_counted_by_score_only(server: ChatServer, cast: Cast) -> None:

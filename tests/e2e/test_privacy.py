@@ -47,12 +47,14 @@ async def listener_ends(seeker: WireClient, listener: WireClient, session: str) 
 
 async def seeker_drops(seeker: WireClient, listener: WireClient, session: str) -> None:
     await seeker.close()
-    await listener.expect(protocol.Ended)
+    await listener.expect(protocol.PeerAway)
+    await listener.expect(protocol.Ended, timeout=5)  # after the grace window
 
 
 async def listener_drops(seeker: WireClient, listener: WireClient, session: str) -> None:
     await listener.close()
-    await seeker.expect(protocol.Ended)
+    await seeker.expect(protocol.PeerAway)
+    await seeker.expect(protocol.Ended, timeout=5)
 
 
 async def goes_idle(seeker: WireClient, listener: WireClient, session: str) -> None:
@@ -72,7 +74,7 @@ ENDINGS: dict[str, Ending] = {
 async def test_every_way_of_ending_deletes_everything_said(
     start_server: StartServer, ending: str
 ) -> None:
-    server = await start_server(session={"idle_timeout_s": 1.0})
+    server = await start_server(session={"idle_timeout_s": 1.0, "resume_grace_s": 0.4})
     cast = Cast(server.url)
     try:
         seeker, listener, session = await converse(cast)

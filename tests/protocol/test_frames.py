@@ -65,6 +65,9 @@ SAMPLES: dict[type[Frame], Frame] = {
     protocol.PeerTyping: protocol.PeerTyping(session=SESSION),
     protocol.Ended: protocol.Ended(session=SESSION, reason="idle"),
     protocol.Service: protocol.Service(available=False),
+    protocol.PeerAway: protocol.PeerAway(session=SESSION),
+    protocol.PeerBack: protocol.PeerBack(session=SESSION),
+    protocol.Reconnect: protocol.Reconnect(after_ms=500),
     protocol.Error: protocol.Error(code="invalid_field", message="send.id: expected", ref="send"),
 }
 """One frame of each class with every optional field set."""

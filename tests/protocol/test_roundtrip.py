@@ -110,6 +110,9 @@ FIELDS: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
     protocol.PeerTyping: {"session": IDENT},
     protocol.Ended: {"session": IDENT, "reason": LABEL},
     protocol.Service: {"available": st.booleans()},
+    protocol.PeerAway: {"session": IDENT},
+    protocol.PeerBack: {"session": IDENT},
+    protocol.Reconnect: {"after_ms": ints(0, 600_000)},
     protocol.Error: {"code": LABEL, "message": NOTE, "ref": LABEL},
 }
 """A strategy for every field of every frame, from the constraint its constructor sets."""

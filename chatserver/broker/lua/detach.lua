@@ -9,4 +9,5 @@ redis.call('HSET', ckey, 'node', '', 'away', ARGV[4])
 redis.call('ZADD', key('away'), ARGV[4], client)
 redis.call('SREM', key('node', c[1], 'clients'), client)
 if c[3] and c[3] ~= '' then redis.call('HSET', key('l', c[3]), 'present', 0) end
+tell_peers(client, 'away')
 return {redis.call('HGETALL', ckey), redis.call('SMEMBERS', key('c', client, 's'))}

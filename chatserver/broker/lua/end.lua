@@ -1,5 +1,5 @@
 -- End a session if it is still in the expected state, tell its members, delete all of it.
--- ARGV: prefix, sid, expect_state, reason, now_ms
+-- ARGV: prefix, sid, expect_state, reason, now_ms, ended_ttl_s, ended_tag (a hash of sid)
 -- Returns: the session hash (flat) as it was, or false.
 local sid = ARGV[2]
 local skey = key('s', sid)
@@ -22,4 +22,7 @@ redis.call('DEL', skey, key('s', sid, 'intro'), key('s', sid, 'h'), key('s', sid
 redis.call('ZREM', key('q'), sid)
 redis.call('HDEL', key('qm'), sid)
 redis.call('ZREM', key('active'), sid)
+redis.call('SREM', key('qaway'), sid)
+-- remember why, for a client that resumes late (no text, no members)
+redis.call('SET', key('e', ARGV[7]), ARGV[4], 'EX', ARGV[6])
 return flat

@@ -13,6 +13,7 @@ for _, node in ipairs(redis.call('ZRANGEBYSCORE', key('nodes'), '-inf', ARGV[2])
         redis.call('HSET', ckey, 'node', '', 'away', last)
         redis.call('ZADD', key('away'), last, client)
         if c[2] and c[2] ~= '' then redis.call('HSET', key('l', c[2]), 'present', 0) end
+        tell_peers(client, 'away')
         marked = marked + 1
       end
     end
