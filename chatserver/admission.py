@@ -135,6 +135,13 @@ class Admissions:
         participant = None
         if status is ResumeStatus.LIVE and client is not None:
             participant = await self._broker.get_participant(client)
+        grace_ms = self._config.session.resume_grace_s * 1000
+        if (
+            participant is not None
+            and participant.node is None
+            and now_ms() - participant.away_since_ms > grace_ms
+        ):
+            participant = None  # past the window, even if the sweeper has not been by yet
         if status in (ResumeStatus.USED, ResumeStatus.UNKNOWN):
             raise _unauthorized(
                 "hello.resume: this resume token is not valid (already used, or unknown); "

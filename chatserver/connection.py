@@ -52,10 +52,14 @@ class SocketOutbox:
         self._frames.append(frame)
         self._size += len(frame)
         if self._size > self._max_bytes:
+            # The client stopped reading (its socket and ours are full too): drop what
+            # waits and cut the connection at once; a close frame could not get through.
+            # Its sessions are held, so it can resume and get what it missed.
             self._log.warning("outbox_overflow", queued_bytes=self._size)
             self._frames.clear()
             self._size = 0
-            self.close(CloseCode.TRY_AGAIN_LATER, "too far behind reading; reconnect")
+            self._close = (CloseCode.TRY_AGAIN_LATER, "too far behind reading")
+            self._ws.transport.abort()
         self._wake.set()
 
     def close(self, code: CloseCode, reason: str) -> None:

@@ -8,6 +8,7 @@ far, so that a failing test says what actually came back.
 from __future__ import annotations
 
 import asyncio
+import socket
 from typing import Any, TypeVar
 
 from websockets.asyncio.client import ClientConnection, connect
@@ -17,7 +18,7 @@ import protocol
 
 from .timing import scaled
 
-__all__ = ["NOISE", "WireClient"]
+__all__ = ["NOISE", "StallingClient", "WireClient"]
 
 F = TypeVar("F", bound=protocol.Frame)
 
@@ -113,3 +114,26 @@ class WireClient:
 
     async def close(self) -> None:
         await self.ws.close()
+
+
+class StallingClient(WireClient):
+    """A seeker whose app has frozen: it says hello, then never reads again.
+
+    Its socket's receive buffer is made small, so the server's writes back up
+    into the server (as with a phone that stopped reading) instead of into
+    several megabytes of loopback buffering.
+    """
+
+    @classmethod
+    async def connect(cls, url: str, **kwargs: Any) -> WireClient:
+        host, port = url.removeprefix("ws://").split("/", 1)[0].split(":")
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+        sock.setblocking(False)
+        await asyncio.get_running_loop().sock_connect(sock, (host, int(port)))
+        ws = await connect(url, sock=sock, max_size=None, max_queue=1, open_timeout=scaled(5))
+        return cls(ws)
+
+    async def close(self) -> None:
+        """It never reads, so it cannot do a closing handshake: just drop the socket."""
+        self.ws.transport.abort()
