@@ -20,11 +20,13 @@ import dataclasses
 import hashlib
 import secrets
 from collections.abc import Mapping
-from typing import Any
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
 
 import protocol
 from protocol import CloseCode, ErrorCode
 
+from .addresses import address_key
 from .auth import ListenerClaims, verify_token
 from .broker.base import Broker, MessageEvent, Participant, ResumeStatus
 from .clock import now_ms
@@ -36,7 +38,10 @@ from .matching import ListenerSlot, positions
 from .session import State
 from .types import ClientId, EndReason, ListenerId, Role, SessionId, new_client_id
 
-__all__ = ["Admissions", "listener_client_id", "listener_slot", "token_hash"]
+if TYPE_CHECKING:
+    from .care import Care
+
+__all__ = ["Admissions", "Peer", "listener_client_id", "listener_slot", "token_hash"]
 
 
 def listener_client_id(listener: ListenerId) -> ClientId:
@@ -71,21 +76,40 @@ def listener_slot(
     )
 
 
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """Where a connection comes from, as the socket shell saw it (kept in memory only)."""
+
+    address: str
+    origin: str | None = None
+
+
 def _unauthorized(message: str) -> ClientError:
     return ClientError(
         ErrorCode.UNAUTHORIZED, message, ref="hello", close=CloseCode.POLICY_VIOLATION
     )
 
 
+@dataclass(frozen=True, slots=True)
+class _Context:
+    log: Any
+    lang: str | None
+    region: str | None
+    address: str
+
+
 class Admissions:
     """Admits connections to one node."""
 
-    def __init__(self, config: Config, broker: Broker, hub: Hub) -> None:
+    def __init__(self, config: Config, broker: Broker, hub: Hub, care: Care) -> None:
         self._config = config
         self._broker = broker
         self._hub = hub
+        self._care = care
 
-    async def welcome(self, outbox: Outbox, hello: protocol.Hello, log: Any) -> Attached:
+    async def welcome(
+        self, outbox: Outbox, hello: protocol.Hello, log: Any, peer: Peer | None = None
+    ) -> Attached:
         """Admit a connection: fresh, signed in, or resumed.
 
         Raises:
@@ -99,13 +123,20 @@ class Admissions:
                 ref="hello",
                 close=CloseCode.TRY_AGAIN_LATER,
             )
+        peer = peer or Peer(address="")
         claims = self._claims(hello)
+        staff_origins = self._config.server.staff_origins
+        if claims is not None and staff_origins and peer.origin not in staff_origins:
+            raise _unauthorized("hello: listeners sign in from the service's own console only")
+        address = address_key(self._config.auth.secret, peer.address) if peer.address else ""
+        context = _Context(log=log, lang=hello.lang, region=hello.region, address=address)
         last_seq: Mapping[str, int] = hello.last_seq or {}
         if hello.resume:
             participant = await self._resumable(hello.resume, hello, claims, outbox)
             if participant is not None:
+                await self._refuse_if_blocked(outbox, participant.client, address, hello)
                 return await self._admit(
-                    outbox, log, participant.client, participant.role, participant.handle,
+                    outbox, context, participant.client, participant.role, participant.handle,
                     claims, resumed=True, last_seq=last_seq,
                 )  # fmt: skip
             last_seq = {}
@@ -113,8 +144,24 @@ class Admissions:
             client, role, handle = listener_client_id(claims.sub), claims.role, claims.name
         else:
             client, role, handle = new_client_id(), Role.SEEKER, random_handle()
+            await self._refuse_if_blocked(outbox, None, address, hello)
         return await self._admit(
-            outbox, log, client, role, handle, claims, resumed=False, last_seq=last_seq
+            outbox, context, client, role, handle, claims, resumed=False, last_seq=last_seq
+        )
+
+    async def _refuse_if_blocked(
+        self, outbox: Outbox, client: ClientId | None, address: str, hello: protocol.Hello
+    ) -> None:
+        """A barred seeker gets helplines and ``blocked``, and the connection closes."""
+        if not await self._care.is_blocked(client, address or None):
+            return
+        outbox.push(protocol.encode(self._care.helplines.frame("blocked", hello.region)))
+        raise ClientError(
+            ErrorCode.BLOCKED,
+            "hello: this conversation service is not available to you for a while; "
+            "the helplines above are there for you",
+            ref="hello",
+            close=CloseCode.POLICY_VIOLATION,
         )
 
     def _claims(self, hello: protocol.Hello) -> ListenerClaims | None:
@@ -168,7 +215,7 @@ class Admissions:
     async def _admit(
         self,
         outbox: Outbox,
-        log: Any,
+        context: _Context,
         client: ClientId,
         role: Role,
         handle: str,
@@ -184,11 +231,15 @@ class Admissions:
             handle=handle,
             attachment=secrets.token_urlsafe(9),
             outbox=outbox,
-            log=log.bind(client=client, role=role.value),
+            log=context.log.bind(client=client, role=role.value),
             claims=claims,
             resume_hash=token_hash(token),
             held=[],
             delivered={SessionId(s): seq for s, seq in last_seq.items()},
+            lang=context.lang,
+            region=context.region,
+            address=context.address,
+            rest_ms=int(self._config.listener.rest_s * 1000),
         )
         replaced = self._hub.add(attached)
         if replaced is not None:
@@ -202,6 +253,7 @@ class Admissions:
                     listener=claims.sub if claims else None,
                     attachment=attached.attachment,
                     resume_hash=attached.resume_hash,
+                    address=attached.address,
                 )
             )
             attached.push(
@@ -253,7 +305,7 @@ class Admissions:
                 waiting = waiting or (await self._broker.snapshot()).waiting
                 place = positions(waiting).get(session)
                 if place is not None:
-                    attached.last_queued = (place, len(waiting))
+                    attached.last_queued = (place, len(waiting), None)
                     attached.push(
                         protocol.Queued(session=session, position=place, waiting=len(waiting))
                     )

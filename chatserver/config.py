@@ -31,7 +31,9 @@ __all__ = [
     "RedisConfig",
     "RoutingConfig",
     "ServerConfig",
+    "SafetyConfig",
     "SessionConfig",
+    "TlsConfig",
     "load_config",
 ]
 
@@ -65,6 +67,12 @@ def _setting(default: Any, check: Check | None = None) -> Any:
 
 
 @dataclass(frozen=True, slots=True)
+class TlsConfig:
+    cert: str = _setting("")
+    key: str = _setting("")
+
+
+@dataclass(frozen=True, slots=True)
 class ServerConfig:
     host: str = _setting("127.0.0.1")
     port: int = _setting(8765, _port)
@@ -74,6 +82,10 @@ class ServerConfig:
     ping_interval_s: float = _setting(20.0, _positive)
     compression: bool = _setting(False)
     drain_timeout_s: float = _setting(20.0, _positive)
+    allowed_origins: list[str] = _setting([])
+    staff_origins: list[str] = _setting([])
+    trusted_proxies: list[str] = _setting([])
+    tls: TlsConfig = field(default_factory=TlsConfig)
 
 
 @dataclass(frozen=True, slots=True)
@@ -120,6 +132,10 @@ class RoutingConfig:
 class ListenerConfig:
     capacity: int = _setting(1, _positive)
     max_capacity: int = _setting(3, _positive)
+    cooldown_s: float = _setting(0.0, _non_negative)
+    risk_cooldown_s: float = _setting(300.0, _non_negative)
+    max_continuous_s: float = _setting(7200.0, _positive)
+    rest_s: float = _setting(600.0, _non_negative)
 
 
 @dataclass(frozen=True, slots=True)
@@ -134,6 +150,8 @@ class SessionConfig:
 class QueueConfig:
     update_interval_ms: int = _setting(250, _positive)
     listing_max: int = _setting(50, _positive)
+    max_waiting: int = _setting(500, _positive)
+    long_wait_s: float = _setting(600.0, _positive)
 
 
 @dataclass(frozen=True, slots=True)
@@ -146,6 +164,54 @@ class LimitsConfig:
     frames_burst: int = _setting(60, _positive)
     max_violations: int = _setting(10, _positive)
     violation_window_s: float = _setting(60.0, _positive)
+    max_connections_per_address: int = _setting(20, _positive)
+    hellos_per_minute: int = _setting(30, _positive)
+
+
+DEFAULT_RISK_PATTERNS = {
+    "en": [
+        "suicide", "suicidal", "kill myself", "killing myself", "end my life",
+        "ending my life", "take my own life", "want to die", "wanna die", "better off dead",
+        "no reason to live", "not worth living", "self harm", "self-harm", "hurt myself",
+        "hurting myself", "cut myself", "cutting myself", "overdose", "hang myself",
+        "don't want to be here anymore", "can't go on",
+    ]
+}  # fmt: skip
+"""English phrases for crisis triage: a starting point that the service's clinical lead
+must review (config.example.toml says so)."""
+
+DEFAULT_RESOURCES: dict[str, list[dict[str, str]]] = {
+    "default": [
+        {"name": "Emergency services", "phone": "112 / 911 / 999",
+         "hours": "if you are in danger now"},
+        {"name": "Find a Helpline (free, confidential helplines worldwide)",
+         "url": "https://findahelpline.com", "hours": "24/7 directory"},
+    ],
+    "gb": [
+        {"name": "Emergency services", "phone": "999"},
+        {"name": "Samaritans", "phone": "116 123", "url": "https://www.samaritans.org",
+         "hours": "24/7"},
+        {"name": "Shout", "sms": "85258", "hours": "24/7"},
+    ],
+    "us": [
+        {"name": "Emergency services", "phone": "911"},
+        {"name": "988 Suicide & Crisis Lifeline", "phone": "988", "sms": "988",
+         "url": "https://988lifeline.org", "hours": "24/7"},
+    ],
+}  # fmt: skip
+"""Helplines by region; the operator replaces them with their own (and has them reviewed)."""
+
+
+@dataclass(frozen=True, slots=True)
+class SafetyConfig:
+    default_lang: str = _setting("en")
+    block_ttl_s: float = _setting(86400.0, _positive)
+    block_address: bool = _setting(False)
+    block_address_ttl_s: float = _setting(3600.0, _positive)
+    risk_patterns: dict[str, list[str]] = field(
+        default_factory=lambda: {k: list(v) for k, v in DEFAULT_RISK_PATTERNS.items()},
+        metadata={"check": None},
+    )
 
 
 @dataclass(frozen=True, slots=True)
@@ -165,6 +231,10 @@ class Config:
     session: SessionConfig = field(default_factory=SessionConfig)
     queue: QueueConfig = field(default_factory=QueueConfig)
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    safety: SafetyConfig = field(default_factory=SafetyConfig)
+    resources: dict[str, list[dict[str, str]]] = field(
+        default_factory=lambda: {k: [dict(i) for i in v] for k, v in DEFAULT_RESOURCES.items()}
+    )
     logging: LoggingConfig = field(default_factory=LoggingConfig)
 
     def replace(self, **sections: Mapping[str, Any]) -> Config:
@@ -186,10 +256,21 @@ def _type_ok(expected: Any, value: Any) -> bool:
         return isinstance(value, str)
     if expected == list[str]:
         return isinstance(value, list) and all(isinstance(v, str) for v in value)
+    if expected == dict[str, list[str]]:
+        return isinstance(value, dict) and all(
+            isinstance(k, str) and _type_ok(list[str], v) for k, v in value.items()
+        )
     return False
 
 
-_TYPE_NAMES = {bool: "true or false", int: "an integer", float: "a number", str: "a string"}
+_TYPE_NAMES: dict[Any, str] = {
+    bool: "true or false",
+    int: "an integer",
+    float: "a number",
+    str: "a string",
+    list[str]: "a list of strings",
+    dict[str, list[str]]: "a table of lists of strings",
+}
 
 
 def _describe(value: Any) -> str:
@@ -211,8 +292,14 @@ def _build_section(cls: type[Any], raw: Mapping[str, Any], base: Any, where: str
         if f is None:
             raise ConfigError(f"{where}.{key}: unknown key; known keys are {', '.join(known)}")
         expected = hints[key]
+        if dataclasses.is_dataclass(expected):
+            if not isinstance(value, Mapping):
+                raise ConfigError(f"{where}.{key}: expected a table, got {_describe(value)}")
+            current = getattr(base, key)
+            values[key] = _build_section(type(current), value, current, f"{where}.{key}")
+            continue
         if not _type_ok(expected, value):
-            name = _TYPE_NAMES.get(expected, "a list of strings")
+            name = _TYPE_NAMES.get(expected, "another type")
             raise ConfigError(f"{where}.{key}: expected {name}, got {_describe(value)}")
         check: Check | None = f.metadata.get("check")
         problem = check(value) if check else None
@@ -228,6 +315,9 @@ def _build(raw: Mapping[str, Any], *, base: Config, source: str) -> Config:
     for name, values in raw.items():
         if name not in known:
             raise ConfigError(f"{name}: unknown section in {source}; known are {', '.join(known)}")
+        if name == "resources":
+            sections[name] = _resources(values)
+            continue
         if not isinstance(values, Mapping):
             raise ConfigError(f"{name}: expected a [{name}] table, got {_describe(values)}")
         sections[name] = _build_section(
@@ -236,6 +326,42 @@ def _build(raw: Mapping[str, Any], *, base: Config, source: str) -> Config:
     config = dataclasses.replace(base, **sections)
     _check_whole(config)
     return config
+
+
+RESOURCE_KEYS = {"name": 80, "phone": 80, "sms": 80, "url": 200, "hours": 80}
+
+
+def _resources(raw: Any) -> dict[str, list[dict[str, str]]]:
+    """``[[resources.<region>]]`` tables: helplines by region, with a ``default`` set."""
+    if not isinstance(raw, Mapping):
+        raise ConfigError(f"resources: expected tables of helplines, got {_describe(raw)}")
+    out: dict[str, list[dict[str, str]]] = {}
+    for region, items in raw.items():
+        where = f"resources.{region}"
+        if not isinstance(items, list) or not all(isinstance(i, Mapping) for i in items):
+            raise ConfigError(f"{where}: expected [[{where}]] tables, got {_describe(items)}")
+        if len(items) > 20:
+            raise ConfigError(f"{where}: expected at most 20 helplines, got {len(items)}")
+        checked = []
+        for n, item in enumerate(items):
+            for key, value in item.items():
+                if key not in RESOURCE_KEYS:
+                    raise ConfigError(
+                        f"{where}[{n}].{key}: unknown key; known keys are "
+                        + ", ".join(RESOURCE_KEYS)
+                    )
+                if not isinstance(value, str) or not 0 < len(value) <= RESOURCE_KEYS[key]:
+                    raise ConfigError(
+                        f"{where}[{n}].{key}: expected a string of 1 to {RESOURCE_KEYS[key]} "
+                        f"characters, got {_describe(value)}"
+                    )
+            if "name" not in item or not {"phone", "sms", "url"} & set(item):
+                raise ConfigError(f"{where}[{n}]: expected a name and a phone, sms or url")
+            checked.append(dict(item))
+        out[str(region).lower()] = checked
+    if "default" not in out:
+        raise ConfigError("resources: expected a [[resources.default]] set for everyone else")
+    return out
 
 
 def _check_whole(config: Config) -> None:
@@ -250,6 +376,13 @@ def _check_whole(config: Config) -> None:
             f"auth.secret: expected at least 32 characters (HS256 needs a 256-bit key), "
             f"got {len(config.auth.secret)}; make one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(32))'"
+        )
+    if bool(config.server.tls.cert) != bool(config.server.tls.key):
+        raise ConfigError("server.tls: expected both cert and key (or neither)")
+    if config.safety.default_lang not in config.safety.risk_patterns:
+        raise ConfigError(
+            f"safety.default_lang: expected one of the languages in safety.risk_patterns "
+            f"({', '.join(config.safety.risk_patterns)}), got {config.safety.default_lang!r}"
         )
     for topic in config.routing.topics:
         if not topic or len(topic) > 32 or not all(c.isalnum() or c in "_-" for c in topic):

@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
+from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
@@ -21,6 +22,8 @@ from websockets.exceptions import ConnectionClosed
 import protocol
 from protocol import CloseCode, ErrorCode
 
+from .addresses import client_address
+from .admission import Peer
 from .errors import BrokerUnavailable, ClientError
 from .hub import Attached
 from .logs import get_logger, pseudonymize
@@ -33,8 +36,15 @@ __all__ = ["SocketOutbox", "serve_connection"]
 class SocketOutbox:
     """A bounded queue of encoded frames for one socket, written by one task."""
 
-    def __init__(self, ws: ServerConnection, max_bytes: int, log: Any) -> None:
+    def __init__(
+        self,
+        ws: ServerConnection,
+        max_bytes: int,
+        log: Any,
+        on_overflow: Callable[[], None] = lambda: None,
+    ) -> None:
         self._ws = ws
+        self._on_overflow = on_overflow
         self._max_bytes = max_bytes
         self._log = log
         self._frames: deque[bytes] = deque()
@@ -56,6 +66,7 @@ class SocketOutbox:
             # waits and cut the connection at once; a close frame could not get through.
             # Its sessions are held, so it can resume and get what it missed.
             self._log.warning("outbox_overflow", queued_bytes=self._size)
+            self._on_overflow()
             self._frames.clear()
             self._size = 0
             self._close = (CloseCode.TRY_AGAIN_LATER, "too far behind reading")
@@ -127,19 +138,44 @@ def _error(
 
 async def serve_connection(ws: ServerConnection, node: Node) -> None:
     """Run one connection from handshake to close (the websockets handler)."""
-    log = get_logger("chatserver.connection").bind(peer=pseudonymize(_client_address(ws)))
-    outbox = SocketOutbox(ws, node.config.server.outbox_max_bytes, log)
+    headers = ws.request.headers if ws.request is not None else None
+    peer = Peer(
+        address=client_address(
+            _client_address(ws),
+            headers.get("X-Forwarded-For") if headers else None,
+            node.config.server.trusted_proxies,
+        ),
+        origin=headers.get("Origin") if headers else None,
+    )
+    log = get_logger("chatserver.connection").bind(peer=pseudonymize(peer.address))
+    outbox = SocketOutbox(
+        ws,
+        node.config.server.outbox_max_bytes,
+        log,
+        node.metrics.limited.labels("outbox").inc,
+    )
     writer = asyncio.create_task(outbox.run(), name="writer")
     edge = _Edge(node)
     attached: Attached | None = None
+    counted = node.addresses.connect(peer.address)
     try:
-        attached = await _await_hello(ws, node, outbox, edge, log)
+        if not counted:
+            node.metrics.limited.labels("connections").inc()
+            _error(
+                outbox, node, ErrorCode.RATE_LIMITED,
+                "too many connections from your network; close some and try again", None,
+            )  # fmt: skip
+            outbox.close(CloseCode.TRY_AGAIN_LATER, "too many connections")
+            return
+        attached = await _await_hello(ws, node, outbox, edge, log, peer)
         if attached is not None:
             node.metrics.connections.labels(attached.role.value).inc()
             await _read_loop(ws, node, outbox, edge, attached)
     except ConnectionClosed:
         pass
     finally:
+        if counted:
+            node.addresses.disconnect(peer.address)
         if attached is not None:
             node.metrics.connections.labels(attached.role.value).dec()
             try:
@@ -186,7 +222,7 @@ def _answer(
 
 
 async def _await_hello(
-    ws: ServerConnection, node: Node, outbox: SocketOutbox, edge: _Edge, log: Any
+    ws: ServerConnection, node: Node, outbox: SocketOutbox, edge: _Edge, log: Any, peer: Peer
 ) -> Attached | None:
     """Read frames until a valid ``hello`` is welcomed, within ``server.hello_timeout_s``."""
     deadline = time.monotonic() + node.config.server.hello_timeout_s
@@ -207,7 +243,15 @@ async def _await_hello(
                 raise ClientError(
                     ErrorCode.HELLO_REQUIRED, f"{frame.TYPE}: send hello first", ref=frame.TYPE
                 )
-            return await node.welcome(outbox, frame, log)
+            if not node.addresses.hello(peer.address):
+                node.metrics.limited.labels("hellos").inc()
+                raise ClientError(
+                    ErrorCode.RATE_LIMITED,
+                    "hello: too many new connections from your network; wait a minute",
+                    ref="hello",
+                    close=CloseCode.TRY_AGAIN_LATER,
+                )
+            return await node.welcome(outbox, frame, log, peer)
         except Exception as exc:
             _answer(exc, node, outbox, edge, log, ref)
     return None
@@ -224,6 +268,7 @@ async def _read_loop(
         try:
             now = time.monotonic()
             if not edge.frames.take(now):
+                node.metrics.limited.labels("frames").inc()
                 raise ClientError(
                     ErrorCode.RATE_LIMITED,
                     f"too many frames; wait {edge.frames.retry_after():.1f} s",
@@ -231,6 +276,7 @@ async def _read_loop(
             frame = _decode(data, node)
             ref = frame.TYPE
             if isinstance(frame, protocol.Send) and not edge.messages.take(now):
+                node.metrics.limited.labels("messages").inc()
                 raise ClientError(
                     ErrorCode.RATE_LIMITED,
                     f"send: too many messages; wait {edge.messages.retry_after():.1f} s "

@@ -24,12 +24,15 @@ from .broker.base import (
     FrameEvent,
     KickEvent,
     MatchedEvent,
+    MemberEvent,
     MessageEvent,
     PresenceEvent,
     QueueChangedEvent,
     ServiceEvent,
+    TransferredEvent,
     TypingEvent,
 )
+from .clock import now_ms
 from .session import SessionRecord, State
 from .types import ClientId, Role, SessionId
 
@@ -77,10 +80,21 @@ class Attached:
     seq_seen: dict[SessionId, int] = field(default_factory=dict)
     ready: bool = False
     resume_hash: str = ""
+    lang: str | None = None
+    region: str | None = None
+    address: str = ""
+    """A keyed hash of the client's address (see ``Participant.address``)."""
+    rest_ms: int = 600_000
+    """A listener's rest between sessions shorter than this continues a stretch of work."""
+    work_started_ms: int = 0
+    free_since_ms: int = 0
+    nudged_at_ms: int = 0
     held: list[BrokerEvent] | None = None
     """While a resume replays state, live events wait here (then go out in order)."""
-    last_queued: tuple[int, int] = (0, 0)
-    last_listing: tuple[int, tuple[SessionId, ...]] | None = None
+    last_queued: tuple[int, int, int | None] = (0, 0, None)
+    told_long_wait: set[SessionId] = field(default_factory=set)
+    last_overview: object = None
+    last_listing: tuple[int, tuple[tuple[SessionId, int], ...]] | None = None
 
     def push(self, frame: protocol.Frame) -> None:
         self.outbox.push(protocol.encode(frame))
@@ -91,6 +105,15 @@ class Attached:
 
     def waiting_session(self) -> SessionId | None:
         return next((s for s, v in self.sessions.items() if v.state is State.WAITING), None)
+
+    def start_work(self, now: int) -> None:
+        """A conversation began: a new stretch of work, unless the last rest was short."""
+        if not self.work_started_ms or (
+            self.free_since_ms and now - self.free_since_ms >= self.rest_ms
+        ):
+            self.work_started_ms = now
+            self.nudged_at_ms = 0
+        self.free_since_ms = 0
 
     def saw(self, session: SessionId, seq: int) -> None:
         if seq > self.seq_seen.get(session, 0):
@@ -164,7 +187,13 @@ class Hub:
             attached.delivered[event.session] = event.seq
             attached.saw(event.session, event.seq)
             attached.push(
-                protocol.Message(session=event.session, seq=event.seq, text=event.text, ts=event.ts)
+                protocol.Message(
+                    session=event.session,
+                    seq=event.seq,
+                    text=event.text,
+                    ts=event.ts,
+                    sender=event.sender,
+                )
             )
         elif isinstance(event, TypingEvent):
             attached.push(protocol.PeerTyping(session=event.session))
@@ -172,12 +201,20 @@ class Hub:
             frame_type = protocol.PeerAway if event.away else protocol.PeerBack
             attached.push(frame_type(session=event.session))
         elif isinstance(event, MatchedEvent):
+            staff = attached.role.is_staff
             attached.sessions[event.session] = _view(event, attached.sessions.get(event.session))
             attached.push(
                 protocol.Matched(
-                    session=event.session, peer=event.peer, topics=event.topics, intro=event.intro
+                    session=event.session,
+                    peer=event.peer,
+                    topics=event.topics,
+                    intro=event.intro,
+                    risk=(event.risk or None) if staff else None,
+                    handover=event.handover if staff else None,
                 )
             )
+            if staff:
+                attached.start_work(now_ms())
             attached.log.info("session_matched", session=event.session)
         elif isinstance(event, EndedEvent):
             was = attached.sessions.pop(event.session, None)
@@ -187,7 +224,25 @@ class Hub:
                 event.session,
                 attached.role is Role.SEEKER and was is not None and was.state is State.ACTIVE,
             )
+            if attached.role.is_staff and not attached.sessions:
+                attached.free_since_ms = now_ms()
             attached.push(protocol.Ended(session=event.session, reason=event.reason.value))
+        elif isinstance(event, MemberEvent):
+            if event.joined:
+                attached.push(
+                    protocol.MemberJoined(
+                        session=event.session, name=event.name, role=event.role.value
+                    )
+                )
+            else:
+                attached.push(protocol.MemberLeft(session=event.session, name=event.name))
+                if event.name == attached.handle and attached.role is Role.SUPERVISOR:
+                    attached.sessions.pop(event.session, None)
+        elif isinstance(event, TransferredEvent):
+            view = attached.sessions.get(event.session)
+            if view is not None:
+                view.listener_name = event.peer
+            attached.push(protocol.Transferred(session=event.session, peer=event.peer))
         elif isinstance(event, FrameEvent):
             attached.outbox.push(event.frame)
         elif isinstance(event, KickEvent):

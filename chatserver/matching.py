@@ -59,6 +59,8 @@ class ListenerSlot:
     idle_since_ms: int
     present: bool = True
     """False while the listener's connection is gone (within their grace window)."""
+    resting_until_ms: int = 0
+    """A cool-down after a session: no new one before this time."""
 
     @property
     def state(self) -> ListenerState:
@@ -71,6 +73,10 @@ class ListenerSlot:
     def has_room(self) -> bool:
         """Ready, connected, and under capacity: may be given someone new."""
         return self.ready and self.present and self.load < self.capacity
+
+    def can_take(self, now_ms: int) -> bool:
+        """Has room and is not resting after a session."""
+        return self.has_room and self.resting_until_ms <= now_ms
 
 
 def queue_order(entries: Iterable[WaitingSeeker]) -> list[WaitingSeeker]:
@@ -99,6 +105,7 @@ def plan_matches(
     listeners: Iterable[ListenerSlot],
     *,
     assign_supervisors: bool = False,
+    now_ms: int = 0,
 ) -> list[tuple[WaitingSeeker, ListenerSlot]]:
     """Pair waiting seekers with listeners for automatic routing.
 
@@ -109,7 +116,7 @@ def plan_matches(
     pool = {
         slot.listener: slot
         for slot in listeners
-        if slot.has_room and (assign_supervisors or slot.role is not Role.SUPERVISOR)
+        if slot.can_take(now_ms) and (assign_supervisors or slot.role is not Role.SUPERVISOR)
     }
     plan: list[tuple[WaitingSeeker, ListenerSlot]] = []
     for entry in ordered:

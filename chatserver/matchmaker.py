@@ -19,7 +19,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import protocol
 
@@ -27,11 +27,17 @@ from .broker.base import Broker, Snapshot
 from .clock import now_ms
 from .config import Config
 from .errors import BrokerUnavailable
-from .hub import Hub
+from .hub import Attached, Hub
 from .matching import plan_matches, positions
 from .metrics import Metrics
 from .tasks import reraise_if_cancelling
-from .types import ListenerState
+from .types import ListenerState, Role
+
+if TYPE_CHECKING:
+    from .care import Care
+
+ETA_WINDOW_S = 900
+ETA_MIN_MATCHES = 5
 
 __all__ = ["Matchmaker"]
 
@@ -40,8 +46,11 @@ class Matchmaker:
     """Matching passes plus queue notifications for one node."""
 
     def __init__(
-        self, broker: Broker, hub: Hub, config: Config, metrics: Metrics, log: Any
+        self, broker: Broker, hub: Hub, config: Config, metrics: Metrics, log: Any, care: Care
     ) -> None:
+        self._care = care
+        self.last_waiting = 0
+        """How many waited at the last pass (for the ``queue.max_waiting`` cap)."""
         self._broker = broker
         self._hub = hub
         self._config = config
@@ -85,8 +94,9 @@ class Matchmaker:
         if self._config.routing.mode == "auto" and await self._match(snapshot):
             snapshot = await self._broker.snapshot()
         self._set_gauges(snapshot)
+        self.last_waiting = len(snapshot.waiting)
         if time.monotonic() - self._last_notice >= self._interval:
-            self._notify(snapshot)
+            await self._notify(snapshot)
         else:
             self._pending_notice = True
 
@@ -95,6 +105,7 @@ class Matchmaker:
             snapshot.waiting,
             snapshot.listeners,
             assign_supervisors=self._config.routing.assign_supervisors,
+            now_ms=now_ms(),
         )
         matched = False
         for entry, slot in plan:
@@ -115,24 +126,47 @@ class Matchmaker:
         self._metrics.set_listeners(by_state)
         self._metrics.sessions_active.set(snapshot.active_sessions)
 
-    def _notify(self, snapshot: Snapshot) -> None:
-        """Tell seekers on this node their place, and listeners the queue, if changed."""
+    async def _eta(self, now: int) -> float | None:
+        """Seconds per place in the queue, from the service's recent matches (or None).
+
+        Method (PROTOCOL.md, "Safety"): the matches of the last ``ETA_WINDOW_S`` across
+        all nodes; with at least ``ETA_MIN_MATCHES`` of them, a place takes the time they
+        span (since the first of them, at least a minute) divided by their number.
+        """
+        matches, first = await self._broker.recent_matches(now - ETA_WINDOW_S * 1000)
+        if matches < ETA_MIN_MATCHES:
+            return None
+        span_s = max(60.0, (now - first) / 1000)
+        return span_s / matches
+
+    async def _notify(self, snapshot: Snapshot) -> None:
+        """Tell seekers on this node their place, staff the queue, supervisors the overview."""
         self._last_notice = time.monotonic()
         self._pending_notice = False
         places = positions(snapshot.waiting)
         waiting = len(snapshot.waiting)
         shown = snapshot.waiting[: self._config.queue.listing_max]
-        listing = (waiting, tuple(e.session for e in shown))
+        listing = (waiting, tuple((e.session, e.priority) for e in shown))
         now = now_ms()
         queue_frame = protocol.Queue(
             waiting=waiting,
             entries=tuple(
                 protocol.QueueEntry(
-                    id=e.session, topics=e.topics, waited_s=max(0, now - e.enqueued_ms) // 1000
+                    id=e.session,
+                    topics=e.topics,
+                    waited_s=max(0, now - e.enqueued_ms) // 1000,
+                    priority="urgent" if e.priority else None,
+                    risk=True if e.priority else None,
                 )
                 for e in shown
             ),
         )
+        local_waiting = any(not a.role.is_staff and a.waiting_session() for a in self._hub)
+        per_place = await self._eta(now) if local_waiting else None
+        long_wait = self._config.queue.long_wait_s
+        supervisors = [a for a in self._hub if a.role is Role.SUPERVISOR]
+        if supervisors:
+            await self._overview(supervisors, waiting, now)
         for attached in self._hub:
             if attached.role.is_staff:
                 if listing != attached.last_listing:
@@ -142,7 +176,40 @@ class Matchmaker:
             session = attached.waiting_session()
             if session is None or session not in places:
                 continue
-            state = (places[session], waiting)
+            place = places[session]
+            eta = None if per_place is None else int(place * per_place // 30 * 30)
+            state = (place, waiting, eta)
             if state != attached.last_queued:
                 attached.last_queued = state
-                attached.push(protocol.Queued(session=session, position=state[0], waiting=waiting))
+                attached.push(
+                    protocol.Queued(session=session, position=place, waiting=waiting, eta_s=eta)
+                )
+            view = attached.sessions[session]
+            expected = eta if eta is not None else (now - view.created_ms) / 1000
+            if expected > long_wait and session not in attached.told_long_wait:
+                attached.told_long_wait.add(session)
+                self._care.resources(attached, "long_wait")
+
+    async def _overview(self, supervisors: list[Attached], waiting: int, now: int) -> None:
+        sessions = (await self._broker.active_sessions())[:200]
+        infos = tuple(
+            protocol.SessionInfo(
+                id=r.id,
+                topics=r.topics,
+                listener=r.listener_name or "",
+                started_s=max(0, now - r.matched_ms) // 1000,
+                risk=r.risk or None,
+                escalated=r.escalated or None,
+                supervised=(len(r.members) > 2) or None,
+            )
+            for r in sessions
+        )
+        shape = (
+            waiting,
+            tuple((i.id, i.listener, i.risk, i.escalated, i.supervised) for i in infos),
+        )
+        frame = protocol.Overview(waiting=waiting, sessions=infos)
+        for attached in supervisors:
+            if attached.last_overview != shape:
+                attached.last_overview = shape
+                attached.push(frame)

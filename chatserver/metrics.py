@@ -22,6 +22,8 @@ __all__ = ["CONTENT_TYPE", "Metrics"]
 CONTENT_TYPE = "text/plain; version=0.0.4; charset=utf-8"
 
 WAIT_BUCKETS = (1, 5, 15, 30, 60, 120, 300, 600, 1200, 1800, 3600)
+LIMITS = ("frames", "messages", "connections", "hellos", "queue_full", "blocked", "outbox")
+"""The ``limit`` label of ``chat_limited_total``."""
 
 
 class Metrics:
@@ -76,6 +78,41 @@ class Metrics:
             ["score"],
             registry=r,
         )
+        self.risk_flags = Counter(
+            "chat_risk_flags",
+            "Risk flags raised (never the words), by where: intro or message.",
+            ["where"],
+            registry=r,
+        )
+        self.escalations = Counter(
+            "chat_escalations", "Sessions escalated to supervisors.", registry=r
+        )
+        self.supervisor_joins = Counter(
+            "chat_supervisor_joins", "Supervisors joining escalated sessions.", registry=r
+        )
+        self.transfers = Counter(
+            "chat_transfers", "Sessions handed over, by to whom.", ["to"], registry=r
+        )
+        self.debriefs = Counter("chat_debriefs", "Debriefs asked for by listeners.", registry=r)
+        self.blocks = Counter("chat_blocks", "Seekers barred by a listener.", registry=r)
+        self.limited = Counter(
+            "chat_limited",
+            "Frames or connections refused by a limit, by limit.",
+            ["limit"],
+            registry=r,
+        )
+        self.listener_session_seconds = Histogram(
+            "chat_listener_session_seconds",
+            "How long listeners' conversations last (for workload, not for rating anyone).",
+            buckets=(60, 300, 600, 1200, 1800, 2700, 3600, 5400, 7200),
+            registry=r,
+        )
+        for where in ("intro", "message"):
+            self.risk_flags.labels(where)
+        for to in ("listener", "supervisor"):
+            self.transfers.labels(to)
+        for limit in LIMITS:
+            self.limited.labels(limit)
         for topic in self.topics:
             self.queue_length.labels(topic)
         for state in ListenerState:

@@ -21,8 +21,10 @@ from typing import Any
 import protocol
 from protocol import CloseCode, ErrorCode
 
-from .admission import Admissions, listener_slot
+from .addresses import AddressLimits
+from .admission import Admissions, Peer, listener_slot
 from .broker.base import Broker, EndedEvent, MessageEvent, Participant, ServiceEvent
+from .care import Care
 from .clock import now_ms
 from .config import Config
 from .errors import BrokerUnavailable, ClientError
@@ -35,6 +37,7 @@ from .session import SessionRecord, State, end_reason
 from .tasks import reraise_if_cancelling, stop_tasks
 from .types import (
     EndReason,
+    Role,
     SessionId,
     new_session_id,
 )
@@ -64,8 +67,12 @@ class Node:
             max_intro_chars=config.limits.max_intro_chars,
         )
         self.hub = Hub(on_queue_changed=self._poke, on_service=self._on_service)
-        self.matchmaker = Matchmaker(broker, self.hub, config, metrics, self.log)
-        self.admissions = Admissions(config, broker, self.hub)
+        self.care = Care(self)
+        self.matchmaker = Matchmaker(broker, self.hub, config, metrics, self.log, self.care)
+        self.admissions = Admissions(config, broker, self.hub, self.care)
+        self.addresses = AddressLimits(
+            config.limits.max_connections_per_address, config.limits.hellos_per_minute
+        )
         self._tasks: list[asyncio.Task[None]] = []
         self._recovery: asyncio.Task[None] | None = None
         self._recovering = False
@@ -78,8 +85,14 @@ class Node:
             protocol.Send: self._send,
             protocol.Typing: self._typing,
             protocol.End: self._end,
-            protocol.Report: self._report,
+            protocol.Report: self.care.report,
             protocol.Feedback: self._feedback,
+            protocol.ResourcesRequest: self.care.resources_request,
+            protocol.Escalate: self.care.escalate,
+            protocol.Join: self.care.join,
+            protocol.Leave: self.care.leave,
+            protocol.Transfer: self.care.transfer,
+            protocol.DebriefRequest: self.care.debrief_request,
         }
 
     # --- lifecycle -----------------------------------------------------------
@@ -184,9 +197,11 @@ class Node:
 
     # --- hello ---------------------------------------------------------------
 
-    async def welcome(self, outbox: Outbox, hello: protocol.Hello, log: Any) -> Attached:
+    async def welcome(
+        self, outbox: Outbox, hello: protocol.Hello, log: Any, peer: Peer | None = None
+    ) -> Attached:
         """Admit a connection (fresh, signed in or resumed); see :mod:`chatserver.admission`."""
-        return await self.admissions.welcome(outbox, hello, log)
+        return await self.admissions.welcome(outbox, hello, log, peer)
 
     # --- frames --------------------------------------------------------------
 
@@ -229,6 +244,18 @@ class Node:
                     f"expected one of {', '.join(sorted(self._topics))}",
                     ref="request",
                 )
+        if await self.care.is_blocked(attached.client, attached.address):
+            raise self.care.refuse_blocked(attached, "request")
+        risky = self.care.is_risky(frame.intro, attached)
+        if not risky and self.matchmaker.last_waiting >= self.config.queue.max_waiting:
+            self.metrics.limited.labels("queue_full").inc()
+            self.care.resources(attached, "queue_full")
+            raise ClientError(
+                ErrorCode.QUEUE_FULL,
+                "request: a lot of people are waiting right now, so we cannot add you to the "
+                "queue; please try again in a few minutes, and see the helplines above",
+                ref="request",
+            )
         now = now_ms()
         record = SessionRecord(
             id=new_session_id(),
@@ -237,6 +264,7 @@ class Node:
             seeker_handle=attached.handle,
             topics=frame.topics,
             created_ms=now,
+            priority=1 if risky else 0,
             intro=frame.intro,
             last_activity_ms=now,
         )
@@ -246,7 +274,7 @@ class Node:
         attached.held = [] if attached.held is None else attached.held
         try:
             position, waiting = await self.broker.enqueue(record)
-            attached.last_queued = (position, waiting)
+            attached.last_queued = (position, waiting, None)
             attached.push(protocol.Queued(session=record.id, position=position, waiting=waiting))
         except BaseException:
             attached.sessions.pop(record.id, None)
@@ -254,9 +282,11 @@ class Node:
         finally:
             self.hub.release_held(attached)
         attached.log.info("seeker_queued", session=record.id, topics=list(frame.topics))
+        if risky:
+            await self.care.flag(attached, record.id, "intro")
         await self.broker.queue_changed()
 
-    async def _set_ready(self, attached: Attached, ready: bool) -> None:
+    async def set_ready(self, attached: Attached, ready: bool) -> None:
         assert attached.claims is not None
         slot = await self.broker.get_listener(attached.claims.sub)
         if slot is None:
@@ -270,10 +300,10 @@ class Node:
         await self.broker.queue_changed()
 
     async def _ready(self, attached: Attached, frame: protocol.Ready) -> None:
-        await self._set_ready(attached, True)
+        await self.set_ready(attached, True)
 
     async def _away(self, attached: Attached, frame: protocol.Away) -> None:
-        await self._set_ready(attached, False)
+        await self.set_ready(attached, False)
 
     async def _take(self, attached: Attached, frame: protocol.Take) -> None:
         assert attached.claims is not None
@@ -317,19 +347,21 @@ class Node:
         await self.broker.queue_changed()
 
     async def _send(self, attached: Attached, frame: protocol.Send) -> None:
-        if attached.state_of(SessionId(frame.session)) is not State.ACTIVE:
+        session = SessionId(frame.session)
+        if attached.state_of(session) is not State.ACTIVE:
             raise _not_in_session("send")
         result = await self.broker.post(
-            SessionId(frame.session), attached.client, frame.id, frame.text, now_ms()
+            session, attached.client, frame.id, frame.text, now_ms(), attached.handle
         )
         if result is None:
             raise _not_in_session("send", "that conversation has ended; it")
-        attached.saw(SessionId(frame.session), result.seq)
-        attached.push(
-            protocol.Sent(session=frame.session, id=frame.id, seq=result.seq, ts=result.ts)
-        )
-        if not result.duplicate:
-            self.metrics.messages_relayed.inc()
+        attached.saw(session, result.seq)
+        attached.push(protocol.Sent(session=session, id=frame.id, seq=result.seq, ts=result.ts))
+        if result.duplicate:
+            return
+        self.metrics.messages_relayed.inc()
+        if attached.role is Role.SEEKER and self.care.is_risky(frame.text, attached):
+            await self.care.flag(attached, session, "message")
 
     async def _typing(self, attached: Attached, frame: protocol.Typing) -> None:
         session = SessionId(frame.session)
@@ -342,17 +374,13 @@ class Node:
         session = SessionId(frame.session)
         if session not in attached.sessions:
             raise _not_in_session("end")
-        ended = await self.end_session(session, actor=attached)
+        if frame.block:
+            ended = await self.care.end_with_block(attached, session)
+        else:
+            ended = await self.end_session(session, actor=attached)
         if ended is None:
             raise _not_in_session("end", "that conversation has already ended; it")
         attached.log.info("session_end_requested", session=session, note=frame.reason)
-
-    async def _report(self, attached: Attached, frame: protocol.Report) -> None:
-        session = SessionId(frame.session)
-        if session not in attached.sessions and session not in attached.recent_ended:
-            raise _not_in_session("report")
-        self.metrics.reports.labels(frame.reason).inc()
-        attached.log.warning("report_received", session=session, reason=frame.reason)
 
     async def _feedback(self, attached: Attached, frame: protocol.Feedback) -> None:
         session = SessionId(frame.session)
@@ -389,9 +417,20 @@ class Node:
                 return None
             why = end_reason(record.state, actor.role) if actor is not None else reason
             assert why is not None
-            ended = await self.broker.end(session, why, expect=record.state, now_ms=now_ms())
+            now = now_ms()
+            listener = self.config.listener
+            rest_s = listener.risk_cooldown_s if record.risk else listener.cooldown_s
+            ended = await self.broker.end(
+                session,
+                why,
+                expect=record.state,
+                now_ms=now,
+                rest_until_ms=now + int(rest_s * 1000),
+            )
             if ended is not None:
                 self.metrics.sessions_ended.labels(why.value).inc()
+                if record.state is State.ACTIVE and record.matched_ms:
+                    self.metrics.listener_session_seconds.observe((now - record.matched_ms) / 1000)
                 self.log.info("session_ended", session=session, reason=why.value)
                 await self.broker.queue_changed()
                 return why
@@ -434,15 +473,17 @@ class Node:
             await asyncio.sleep(0.05)
 
     async def shutdown(self) -> None:
-        """Nowhere to send people: end every session of the clients here (and of those
-        away, waiting to resume) with ``server_shutdown``, and close the connections."""
+        """Nowhere to send people: end every session of the clients here with
+        ``server_shutdown``, and close the connections (see also :meth:`release_away`)."""
         for attached in self.hub:
             participant = await self.broker.get_participant(attached.client)
             if participant is not None:
                 await self.release(participant, EndReason.SERVER_SHUTDOWN)
             attached.outbox.close(CloseCode.GOING_AWAY, "server shutting down")
             self.hub.remove(attached)
-        # people who dropped and were waiting to resume have nowhere left to resume to
+
+    async def release_away(self) -> None:
+        """Nowhere left to resume to: end the sessions of everyone who dropped."""
         for client in await self.broker.away_clients(now_ms() + 1):
             participant = await self.broker.get_participant(client)
             if participant is not None and participant.node is None:
@@ -451,8 +492,10 @@ class Node:
     # --- sweeping ------------------------------------------------------------
 
     async def sweep(self) -> None:
-        """End idle sessions; release clients whose grace window ran out."""
+        """End idle sessions; release clients whose grace window ran out; nudge tired
+        listeners."""
         now = now_ms()
+        self._suggest_breaks(now)
         idle_ms = int(self.config.session.idle_timeout_s * 1000)
         for session in await self.broker.idle_sessions(now - idle_ms):
             await self.end_session(session, reason=EndReason.IDLE)
@@ -461,6 +504,18 @@ class Node:
             participant = await self.broker.get_participant(client)
             if participant is not None and participant.node is None:
                 await self.release(participant, EndReason.DISCONNECTED)
+
+    def _suggest_breaks(self, now: int) -> None:
+        """``break_suggested`` after ``listener.max_continuous_s`` of continuous work, and
+        again after each further stretch as long; never more than that."""
+        stretch = int(self.config.listener.max_continuous_s * 1000)
+        for attached in self.hub:
+            if not attached.role.is_staff or not attached.sessions or not attached.work_started_ms:
+                continue
+            worked = now - attached.work_started_ms
+            if worked >= stretch and now - attached.nudged_at_ms >= stretch:
+                attached.nudged_at_ms = now
+                attached.push(protocol.BreakSuggested(worked_s=worked // 1000))
 
     async def _sweep_loop(self) -> None:
         session = self.config.session

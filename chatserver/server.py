@@ -11,9 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import signal
+import ssl
 from collections.abc import Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
+from websockets.typing import Origin
 
 from .broker import create_broker
 from .config import Config
@@ -49,7 +51,24 @@ class ChatServer:
 
     @property
     def url(self) -> str:
-        return f"ws://{self.config.server.host}:{self.port}{WS_PATH}"
+        scheme = "wss" if self.config.server.tls.cert else "ws"
+        return f"{scheme}://{self.config.server.host}:{self.port}{WS_PATH}"
+
+    def _tls(self) -> ssl.SSLContext | None:
+        tls = self.config.server.tls
+        if not tls.cert:
+            return None
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(tls.cert, tls.key)
+        return context
+
+    def _origins(self) -> list[Origin | None] | None:
+        """Pages allowed to open the socket (``None``: clients that send no Origin)."""
+        server = self.config.server
+        if not server.allowed_origins:
+            self.log.warning("origins_unrestricted")  # any web page may embed the widget
+            return None
+        return [*map(Origin, server.allowed_origins), *map(Origin, server.staff_origins), None]
 
     async def start(self) -> None:
         """Connect the broker, start background work, and listen."""
@@ -64,6 +83,8 @@ class ChatServer:
             handler,
             server_cfg.host,
             server_cfg.port,
+            ssl=self._tls(),
+            origins=self._origins(),
             process_request=routes.process_request,
             # Frames a little over the limit get a friendly too_large error from us;
             # far over it, websockets itself closes with 1009 before buffering them.
@@ -88,8 +109,9 @@ class ChatServer:
         self._accepting = False
         self.log.info("server_stopping", connections=len(self.node.hub))
         self._server.close(close_connections=False)
+        drain = await self._can_drain()
         try:
-            if await self._can_drain():
+            if drain:
                 await self.node.drain(self.config.server.drain_timeout_s)
             else:
                 await self.node.shutdown()
@@ -101,6 +123,12 @@ class ChatServer:
         except TimeoutError:
             self._server.close(close_connections=True)
             await self._server.wait_closed()
+        if not drain:
+            # after every connection handler has finished, so nobody is in between
+            try:
+                await self.node.release_away()
+            except Exception:
+                self.log.exception("release_away_failed")
         await self.node.stop()
         self.log.info("server_stopped")
         self._stopped.set()

@@ -101,6 +101,11 @@ class SessionRecord:
     matched_ms: int = 0
     last_activity_ms: int = 0
     members: list[ClientId] = field(default_factory=list)
+    risk: bool = False
+    """Something said in it (or the intro) matched a risk pattern; only the flag is kept."""
+    escalated: bool = False
+    transfer_seq: int = 0
+    """The ``seq`` at the last transfer: the new listener is not shown earlier messages."""
 
     def peers_of(self, client: ClientId) -> list[ClientId]:
         """Everyone in the session but ``client``."""

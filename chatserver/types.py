@@ -73,3 +73,6 @@ class EndReason(StrEnum):
     DISCONNECTED = "disconnected"
     IDLE = "idle"
     SERVER_SHUTDOWN = "server_shutdown"
+    BLOCKED = "blocked"
+    TRANSFERRED = "transferred"
+    """Only for the listener who handed the session over: it goes on for the others."""

@@ -61,6 +61,10 @@ class ErrorCode(StrEnum):
     """The server cannot serve right now (its shared store is unreachable); retry."""
     RESUME_EXPIRED = "resume_expired"
     """The resume token is valid but the grace window has passed; start afresh."""
+    BLOCKED = "blocked"
+    """This seeker was barred for a while after ending a conversation abusively."""
+    QUEUE_FULL = "queue_full"
+    """Too many people are waiting right now; resources follow; try again later."""
     INTERNAL = "internal"
     """Our fault: the server hit a bug; it was logged and the connection carries on."""
 

@@ -36,15 +36,25 @@ __all__ = [
     "REPORT_REASONS",
     "SERVER_FRAMES",
     "Away",
+    "BreakSuggested",
     "ClientFrame",
+    "Debrief",
+    "DebriefRequest",
     "End",
     "Ended",
     "Error",
+    "Escalate",
+    "Escalation",
     "Feedback",
     "Frame",
     "Hello",
+    "Join",
+    "Leave",
     "Matched",
+    "MemberJoined",
+    "MemberLeft",
     "Message",
+    "Overview",
     "PeerAway",
     "PeerBack",
     "PeerTyping",
@@ -54,12 +64,20 @@ __all__ = [
     "Ready",
     "Reconnect",
     "Report",
+    "Reported",
     "Request",
+    "ResourceItem",
+    "Resources",
+    "ResourcesRequest",
+    "RiskFlag",
     "Send",
     "Sent",
     "ServerFrame",
     "Service",
+    "SessionInfo",
     "Take",
+    "Transfer",
+    "Transferred",
     "Typing",
     "Welcome",
 ]
@@ -68,6 +86,7 @@ PROTOCOL_VERSION = 1
 
 SEEKER = frozenset({"seeker"})
 STAFF = frozenset({"listener", "supervisor"})
+SUPERVISOR = frozenset({"supervisor"})
 ANYONE = SEEKER | STAFF
 
 END_REASONS = ("done", "no_reply", "unsafe", "other")
@@ -111,6 +130,10 @@ class Hello(ClientFrame):
     token: str | None = credential(optional=True)
     resume: str | None = credential(optional=True)
     last_seq: Mapping[str, int] | None = seq_map()
+    lang: str | None = label(optional=True, max_len=16)
+    """The person's language (BCP 47, e.g. ``en-GB``): picks risk patterns and resources."""
+    region: str | None = label(optional=True, max_len=16)
+    """Where they are (e.g. ``gb``), if the embedding site knows: picks the helplines."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -176,6 +199,8 @@ class End(ClientFrame):
     ROLES = ANYONE
     session: str = ident()
     reason: str | None = choice(*END_REASONS, optional=True)
+    block: bool | None = boolean()
+    """A listener bars this seeker for ``safety.block_ttl_s`` (ignored from seekers)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -196,6 +221,62 @@ class Feedback(ClientFrame):
     ROLES = SEEKER
     session: str = ident()
     score: int = integer(low=1, high=5)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class ResourcesRequest(ClientFrame):
+    """Ask for the crisis and support resources (helplines) at any time."""
+
+    TYPE = "resources_request"
+    ROLES = ANYONE
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Escalate(ClientFrame):
+    """A listener asks the supervisors on duty for help with a session."""
+
+    TYPE = "escalate"
+    ROLES = STAFF
+    session: str = ident()
+    note: str | None = words(limit="max_note_chars", optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Join(ClientFrame):
+    """A supervisor joins an escalated session (both members are told)."""
+
+    TYPE = "join"
+    ROLES = SUPERVISOR
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Leave(ClientFrame):
+    """A supervisor leaves a session they joined; it carries on without them."""
+
+    TYPE = "leave"
+    ROLES = SUPERVISOR
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transfer(ClientFrame):
+    """A listener hands a session to another listener, or to a supervisor."""
+
+    TYPE = "transfer"
+    ROLES = STAFF
+    session: str = ident()
+    to: str | None = choice("listener", "supervisor", optional=True)
+    note: str | None = words(limit="max_note_chars", optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class DebriefRequest(ClientFrame):
+    """After a hard session: ask a supervisor for a debrief; no new sessions until ``ready``."""
+
+    TYPE = "debrief_request"
+    ROLES = STAFF
+    session: str | None = ident(optional=True)
 
 
 # --- server -> client ---------------------------------------------------------
@@ -221,6 +302,8 @@ class Queued(ServerFrame):
     session: str = ident()
     position: int = integer(low=1)
     waiting: int = integer(low=1)
+    eta_s: int | None = integer(optional=True)
+    """Expected seconds to wait, from the recent matching rate; absent without enough data."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -230,6 +313,8 @@ class QueueEntry:
     id: str = ident()
     topics: tuple[str, ...] = topic_names()
     waited_s: int = integer()
+    priority: str | None = choice("normal", "urgent", optional=True)
+    risk: bool | None = boolean()
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -250,6 +335,10 @@ class Matched(ServerFrame):
     peer: str = label()
     topics: tuple[str, ...] = topic_names()
     intro: str | None = words(limit="max_intro_chars", optional=True)
+    risk: bool | None = boolean()
+    """Staff only: the session has been flagged for risk."""
+    handover: str | None = words(limit="max_note_chars", optional=True)
+    """Staff only: the note of the listener who transferred the session."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -261,6 +350,8 @@ class Message(ServerFrame):
     seq: int = integer(low=1)
     text: str = words()
     ts: int = integer()
+    sender: str | None = label(optional=True)
+    """Who said it, when more than two people are in the session (a supervisor joined)."""
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
@@ -316,6 +407,125 @@ class Reconnect(ServerFrame):
 
 
 @dataclass(frozen=True, slots=True, kw_only=True)
+class ResourceItem:
+    """One helpline or service: a name and at least one way to reach it."""
+
+    name: str = label()
+    phone: str | None = label(optional=True)
+    sms: str | None = label(optional=True)
+    url: str | None = label(optional=True, max_len=200)
+    hours: str | None = label(optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Resources(ServerFrame):
+    """Crisis and support resources, shown at once (``reason`` says why they were sent)."""
+
+    TYPE = "resources"
+    reason: str = label()
+    items: tuple[ResourceItem, ...] = nested_list(ResourceItem, most=20)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class RiskFlag(ServerFrame):
+    """Staff only: something said in this session matched a risk pattern."""
+
+    TYPE = "risk_flag"
+    session: str = ident()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Escalation(ServerFrame):
+    """Supervisors: a listener asks for help with a session (``join`` it to help)."""
+
+    TYPE = "escalation"
+    session: str = ident()
+    listener: str = label()
+    topics: tuple[str, ...] = topic_names()
+    risk: bool | None = boolean()
+    note: str | None = words(limit="max_note_chars", optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Reported(ServerFrame):
+    """Supervisors: someone reported the other person in a session."""
+
+    TYPE = "reported"
+    session: str = ident()
+    reason: str = label()
+    by: str = label()
+    """The reporter's role: ``seeker`` or ``listener``."""
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Debrief(ServerFrame):
+    """Supervisors: a listener asks for a debrief after a hard session."""
+
+    TYPE = "debrief"
+    listener: str = label()
+    session: str | None = ident(optional=True)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberJoined(ServerFrame):
+    """Someone joined the session (a supervisor): they will read and may write."""
+
+    TYPE = "member_joined"
+    session: str = ident()
+    name: str = label()
+    role: str = label()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class MemberLeft(ServerFrame):
+    """Someone who had joined the session left it."""
+
+    TYPE = "member_left"
+    session: str = ident()
+    name: str = label()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Transferred(ServerFrame):
+    """Seeker: your conversation continues with another listener (``peer``)."""
+
+    TYPE = "transferred"
+    session: str = ident()
+    peer: str = label()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class BreakSuggested(ServerFrame):
+    """Listener: you have been working without a break for ``worked_s`` seconds."""
+
+    TYPE = "break_suggested"
+    worked_s: int = integer()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class SessionInfo:
+    """A live session as supervisors see it: metadata, never words."""
+
+    id: str = ident()
+    topics: tuple[str, ...] = topic_names()
+    listener: str = label()
+    started_s: int = integer()
+    """Seconds since it became active."""
+    risk: bool | None = boolean()
+    escalated: bool | None = boolean()
+    supervised: bool | None = boolean()
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
+class Overview(ServerFrame):
+    """Supervisors: the live sessions and queue, refreshed when they change."""
+
+    TYPE = "overview"
+    waiting: int = integer()
+    sessions: tuple[SessionInfo, ...] = nested_list(SessionInfo)
+
+
+@dataclass(frozen=True, slots=True, kw_only=True)
 class Service(ServerFrame):
     """The service became unavailable (requests will get ``unavailable``), or is back."""
 
@@ -338,20 +548,11 @@ def _registry(*classes: type[Frame]) -> dict[str, type[Frame]]:
 
 
 CLIENT_FRAMES: dict[str, type[Frame]] = _registry(
-    Hello, Request, Ready, Away, Take, Send, Typing, End, Report, Feedback
-)
+    Hello, Request, Ready, Away, Take, Send, Typing, End, Report, Feedback, ResourcesRequest,
+    Escalate, Join, Leave, Transfer, DebriefRequest,
+)  # fmt: skip
 SERVER_FRAMES: dict[str, type[Frame]] = _registry(
-    Welcome,
-    Queued,
-    Queue,
-    Matched,
-    Message,
-    Sent,
-    PeerTyping,
-    Ended,
-    PeerAway,
-    PeerBack,
-    Reconnect,
-    Service,
-    Error,
-)
+    Welcome, Queued, Queue, Matched, Message, Sent, PeerTyping, Ended, PeerAway, PeerBack,
+    Reconnect, Service, Error, Resources, RiskFlag, Escalation, Reported, Debrief, MemberJoined,
+    MemberLeft, Transferred, BreakSuggested, Overview,
+)  # fmt: skip

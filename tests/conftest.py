@@ -16,6 +16,7 @@ import pytest
 from chatserver.config import Config, load_config
 from chatserver.server import ChatServer
 from tests.support.cast import SECRET, Cast
+from tests.support.leftovers import redis_dump
 from tests.support.redis_server import RedisServer
 
 StartServer = Callable[..., Awaitable[ChatServer]]
@@ -41,6 +42,8 @@ def make_config(
         "broker": {"kind": broker_kind},
         "queue": {"update_interval_ms": 20},
         "logging": {"format": "json"},
+        # every test client comes from 127.0.0.1: per-address limits are tested on their own
+        "limits": {"hellos_per_minute": 100_000, "max_connections_per_address": 100_000},
     }
     if broker_kind == "redis":
         assert redis_url is not None, "a redis test needs the redis_server fixture"
@@ -81,6 +84,10 @@ async def start_server(broker_kind: str, redis_url: str | None) -> AsyncIterator
     yield start
     for server in servers:
         await server.stop()
+    if redis_url is not None and servers:
+        # every node stopped with nowhere to send people: nothing of any session may remain
+        left = [k for k in await redis_dump(redis_url) if k.startswith(f"{prefix}:s:".encode())]
+        assert left == [], f"session keys left behind: {left}"
 
 
 @pytest.fixture

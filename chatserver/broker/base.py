@@ -25,7 +25,7 @@ the sink must not block (it only puts frames into outboxes).
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Protocol
@@ -42,6 +42,7 @@ __all__ = [
     "FrameEvent",
     "KickEvent",
     "MatchedEvent",
+    "MemberEvent",
     "MessageEvent",
     "Participant",
     "PostResult",
@@ -52,6 +53,7 @@ __all__ = [
     "ServiceEvent",
     "Snapshot",
     "StoredMessage",
+    "TransferredEvent",
     "TypingEvent",
 ]
 
@@ -77,6 +79,8 @@ class Participant:
     sessions: frozenset[SessionId] = frozenset()
     resume_hash: str = ""
     """Hash of the client's current resume token (the token itself is never stored)."""
+    address: str = ""
+    """A keyed hash of the client's address (for optional address blocks), never the address."""
 
 
 class ResumeStatus(StrEnum):
@@ -115,6 +119,7 @@ class StoredMessage:
     ts: int
     message_id: str
     text: str
+    sender_name: str = ""
 
 
 @dataclass(frozen=True, slots=True)
@@ -138,6 +143,8 @@ class MessageEvent:
     seq: int
     ts: int
     text: str
+    sender: str | None = None
+    """The sender's name, when more than two people are in the session."""
 
 
 @dataclass(frozen=True, slots=True)
@@ -154,6 +161,8 @@ class MatchedEvent:
     listener: ClientId
     listener_id: ListenerId
     listener_name: str
+    risk: bool = False
+    handover: str | None = None
 
 
 @dataclass(frozen=True, slots=True)
@@ -176,6 +185,26 @@ class PresenceEvent:
     client: ClientId
     session: SessionId
     away: bool
+
+
+@dataclass(frozen=True, slots=True)
+class MemberEvent:
+    """Someone (a supervisor) joined or left the session."""
+
+    client: ClientId
+    session: SessionId
+    name: str
+    role: Role
+    joined: bool
+
+
+@dataclass(frozen=True, slots=True)
+class TransferredEvent:
+    """Seeker: the session goes on with another listener."""
+
+    client: ClientId
+    session: SessionId
+    peer: str
 
 
 @dataclass(frozen=True, slots=True)
@@ -218,6 +247,8 @@ BrokerEvent = (
     | EndedEvent
     | TypingEvent
     | PresenceEvent
+    | MemberEvent
+    | TransferredEvent
     | FrameEvent
     | KickEvent
     | QueueChangedEvent
@@ -331,24 +362,90 @@ class Broker(Protocol):
         ...
 
     async def end(
-        self, session: SessionId, reason: EndReason, *, expect: State, now_ms: int
+        self,
+        session: SessionId,
+        reason: EndReason,
+        *,
+        expect: State,
+        now_ms: int,
+        rest_until_ms: int = 0,
     ) -> SessionRecord | None:
         """End the session if it is still in state ``expect``; delete all of it.
 
         Returns the record as it was when this call ended it, or None if it had
-        already ended or moved on. Attached members get an ``EndedEvent``.
+        already ended or moved on. Attached members get an ``EndedEvent``; its
+        listener rests (gets nobody new) until ``rest_until_ms``.
         """
         ...
 
     async def post(
-        self, session: SessionId, sender: ClientId, message_id: str, text: str, now_ms: int
+        self,
+        session: SessionId,
+        sender: ClientId,
+        message_id: str,
+        text: str,
+        now_ms: int,
+        sender_name: str = "",
     ) -> PostResult | None:
         """Number and deliver a message to the other members of an active session.
 
         Returns None if the session is not active or ``sender`` is not in it. A
         ``message_id`` seen before in the session returns the first result with
-        ``duplicate=True`` and delivers nothing.
+        ``duplicate=True`` and delivers nothing. With more than two members the
+        message carries ``sender_name``.
         """
+        ...
+
+    async def mark(self, session: SessionId, flag: str) -> tuple[bool, SessionRecord] | None:
+        """Set ``risk`` or ``escalated`` on a waiting or active session.
+
+        Returns (whether it was newly set, the record), or None if there is no such
+        session. For ``risk`` on a waiting session the queue entry becomes urgent.
+        """
+        ...
+
+    async def join(
+        self, session: SessionId, supervisor: ClientId, name: str
+    ) -> SessionRecord | None:
+        """Add a supervisor to an active, escalated session: members get ``MemberEvent``,
+        the supervisor a ``MatchedEvent``. None if not active and escalated."""
+        ...
+
+    async def leave(self, session: SessionId, supervisor: ClientId, name: str) -> bool:
+        """Remove a supervisor who joined; everyone, the leaver too, gets ``MemberEvent``."""
+        ...
+
+    async def transfer(
+        self,
+        session: SessionId,
+        from_listener: ListenerId,
+        to_listener: ListenerId,
+        note: str | None,
+        now_ms: int,
+    ) -> SessionRecord | None:
+        """Hand an active session to another listener atomically (their room is checked).
+
+        The new listener gets a ``MatchedEvent`` with the handover ``note`` (which is not
+        stored), the seeker a ``TransferredEvent``, the old listener an ``EndedEvent``
+        (``transferred``). Returns the updated record, or None if anything changed.
+        """
+        ...
+
+    async def active_sessions(self) -> list[SessionRecord]:
+        """Every active session's metadata (for supervisors' overview; no intro)."""
+        ...
+
+    async def recent_matches(self, since_ms: int) -> tuple[int, int]:
+        """(How many sessions were matched since ``since_ms``, when the first of them was);
+        for expected waits."""
+        ...
+
+    async def block(self, tag: str, ttl_s: float) -> None:
+        """Remember a block tag for ``ttl_s`` seconds (see ``chatserver.blocks``)."""
+        ...
+
+    async def is_blocked(self, tags: Sequence[str]) -> bool:
+        """Whether any of these block tags is in force."""
         ...
 
     async def history(self, session: SessionId, after_seq: int) -> list[StoredMessage]:

@@ -125,6 +125,15 @@ class Keys:
         return f"{self.prefix}:e:{ended_tag(session)}"
 
     @property
+    def matches(self) -> str:
+        """ZSET one member per match (not naming the session) -> when, for the last hour."""
+        return f"{self.prefix}:mt"
+
+    def block(self, tag: str) -> str:
+        """STRING a block in force (TTL: its length); the tag is a salted HMAC, not an id."""
+        return f"{self.prefix}:b:{tag}"
+
+    @property
     def active(self) -> str:
         """ZSET active session id -> last activity (ms), for idle timeouts and counts."""
         return f"{self.prefix}:active"

@@ -13,12 +13,13 @@ import itertools
 import math
 import time
 from collections import deque
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..config import SessionConfig
 from ..matching import ListenerSlot, WaitingSeeker, queue_order
 from ..session import Event, SessionRecord, State, transition
-from ..types import ClientId, EndReason, ListenerId, NodeId, SessionId
+from ..types import ClientId, EndReason, ListenerId, NodeId, Role, SessionId
 from .base import (
     RESUME_TOMBSTONE_S,
     EndedEvent,
@@ -26,6 +27,7 @@ from .base import (
     FrameEvent,
     KickEvent,
     MatchedEvent,
+    MemberEvent,
     MessageEvent,
     Participant,
     PostResult,
@@ -34,6 +36,7 @@ from .base import (
     ResumeStatus,
     Snapshot,
     StoredMessage,
+    TransferredEvent,
     TypingEvent,
 )
 
@@ -47,7 +50,7 @@ class _Transcript:
     seq: int = 0
     size: int = 0
     results: dict[str, PostResult] = field(default_factory=dict)
-    history: deque[tuple[int, ClientId, int, str, str]] = field(default_factory=deque)
+    history: deque[tuple[int, ClientId, int, str, str, str]] = field(default_factory=deque)
 
 
 def _ignore(_: object) -> None:
@@ -70,6 +73,8 @@ class MemoryBroker:
         self._resume: dict[str, tuple[ResumeStatus, ClientId | None, float]] = {}
         self._ended: dict[SessionId, tuple[EndReason, float]] = {}
         self._ended_ttl = max(60.0, session.resume_grace_s)
+        self._matches: deque[int] = deque()
+        self._blocks: dict[str, float] = {}
 
     @property
     def available(self) -> bool:
@@ -229,6 +234,9 @@ class MemoryBroker:
         del self._queue[session]
         self._listeners[listener] = dataclasses.replace(slot, load=slot.load + 1)
         self._add_session(slot.client, session)
+        self._matches.append(now_ms)
+        while self._matches and self._matches[0] < now_ms - 3_600_000:
+            self._matches.popleft()
         for client, peer, intro in (
             (record.seeker, slot.name, None),
             (slot.client, record.seeker_handle, record.intro),
@@ -246,7 +254,8 @@ class MemoryBroker:
                         slot.client,
                         slot.listener,
                         slot.name,
-                    )  # fmt: skip
+                        risk=record.risk and client == slot.client,
+                    )
                 )
         return dataclasses.replace(record, members=list(record.members))
 
@@ -271,7 +280,13 @@ class MemoryBroker:
             self._add_session(member, record.id)
 
     async def end(
-        self, session: SessionId, reason: EndReason, *, expect: State, now_ms: int
+        self,
+        session: SessionId,
+        reason: EndReason,
+        *,
+        expect: State,
+        now_ms: int,
+        rest_until_ms: int = 0,
     ) -> SessionRecord | None:
         record = self._sessions.get(session)
         if record is None or record.state is not expect:
@@ -289,7 +304,10 @@ class MemoryBroker:
             slot = self._listeners.get(record.listener_id)
             if slot is not None:
                 self._listeners[slot.listener] = dataclasses.replace(
-                    slot, load=max(0, slot.load - 1), idle_since_ms=now_ms
+                    slot,
+                    load=max(0, slot.load - 1),
+                    idle_since_ms=now_ms,
+                    resting_until_ms=max(slot.resting_until_ms, rest_until_ms),
                 )
         for member in record.members:
             self._drop_session(member, session)
@@ -298,7 +316,13 @@ class MemoryBroker:
         return record
 
     async def post(
-        self, session: SessionId, sender: ClientId, message_id: str, text: str, now_ms: int
+        self,
+        session: SessionId,
+        sender: ClientId,
+        message_id: str,
+        text: str,
+        now_ms: int,
+        sender_name: str = "",
     ) -> PostResult | None:
         record = self._sessions.get(session)
         if record is None or record.state is not State.ACTIVE or sender not in record.members:
@@ -310,13 +334,14 @@ class MemoryBroker:
         transcript.seq += 1
         result = PostResult(transcript.seq, now_ms)
         transcript.results[message_id] = result
-        transcript.history.append((result.seq, sender, now_ms, message_id, text))
+        transcript.history.append((result.seq, sender, now_ms, message_id, text, sender_name))
         transcript.size += len(text.encode())
         self._trim(transcript)
         record.last_activity_ms = now_ms
+        name = sender_name if len(record.members) > 2 else None
         for member in record.members:
             if member != sender and self._attached_here(member):
-                self._sink(MessageEvent(member, session, result.seq, now_ms, text))
+                self._sink(MessageEvent(member, session, result.seq, now_ms, text, name))
         return result
 
     def _trim(self, transcript: _Transcript) -> None:
@@ -326,7 +351,7 @@ class MemoryBroker:
             len(transcript.history) > limits.history_max_messages
             or transcript.size > limits.history_max_bytes
         ):
-            _, _, _, message_id, text = transcript.history.popleft()
+            _, _, _, message_id, text, _ = transcript.history.popleft()
             transcript.size -= len(text.encode())
             transcript.results.pop(message_id, None)
 
@@ -335,6 +360,138 @@ class MemoryBroker:
         if transcript is None:
             return []
         return [StoredMessage(*entry) for entry in transcript.history if entry[0] > after_seq]
+
+    async def mark(self, session: SessionId, flag: str) -> tuple[bool, SessionRecord] | None:
+        record = self._sessions.get(session)
+        if record is None:
+            return None
+        was = bool(getattr(record, flag))
+        setattr(record, flag, True)
+        entry = self._queue.get(session)
+        if flag == "risk" and entry is not None and not was:
+            record.priority = 1
+            self._queue[session] = dataclasses.replace(entry, priority=1)
+        return not was, dataclasses.replace(record, members=list(record.members))
+
+    async def join(
+        self, session: SessionId, supervisor: ClientId, name: str
+    ) -> SessionRecord | None:
+        record = self._sessions.get(session)
+        if record is None or record.state is not State.ACTIVE or not record.escalated:
+            return None
+        if supervisor not in record.members:
+            for member in record.members:
+                if self._attached_here(member):
+                    self._sink(MemberEvent(member, session, name, Role.SUPERVISOR, True))
+            record.members.append(supervisor)
+            self._add_session(supervisor, session)
+        if self._attached_here(supervisor):
+            self._sink(
+                MatchedEvent(
+                    supervisor,
+                    session,
+                    record.seeker_handle,
+                    record.topics,
+                    None,
+                    record.seeker,
+                    record.seeker_handle,
+                    record.listener or supervisor,
+                    record.listener_id or ListenerId(""),
+                    record.listener_name or "",
+                    risk=record.risk,
+                )
+            )
+        return dataclasses.replace(record, members=list(record.members))
+
+    async def leave(self, session: SessionId, supervisor: ClientId, name: str) -> bool:
+        record = self._sessions.get(session)
+        if record is None or supervisor not in record.members[2:]:
+            return False
+        for member in record.members:
+            if self._attached_here(member):
+                self._sink(MemberEvent(member, session, name, Role.SUPERVISOR, False))
+        record.members.remove(supervisor)
+        self._drop_session(supervisor, session)
+        return True
+
+    async def transfer(
+        self,
+        session: SessionId,
+        from_listener: ListenerId,
+        to_listener: ListenerId,
+        note: str | None,
+        now_ms: int,
+    ) -> SessionRecord | None:
+        record = self._sessions.get(session)
+        old = self._listeners.get(from_listener)
+        new = self._listeners.get(to_listener)
+        if (
+            record is None
+            or record.state is not State.ACTIVE
+            or record.listener_id != from_listener
+            or new is None
+            or not new.present
+            or new.load >= new.capacity
+            or new.client in record.members
+        ):
+            return None
+        old_client = record.listener
+        record.members = [new.client if m == old_client else m for m in record.members]
+        record.listener, record.listener_id = new.client, new.listener
+        record.listener_name = new.name
+        record.transfer_seq = self._transcripts[session].seq
+        record.last_activity_ms = now_ms
+        self._listeners[to_listener] = dataclasses.replace(new, load=new.load + 1)
+        if old is not None:
+            self._listeners[from_listener] = dataclasses.replace(
+                old, load=max(0, old.load - 1), idle_since_ms=now_ms
+            )
+        if old_client is not None:
+            self._drop_session(old_client, session)
+            if self._attached_here(old_client):
+                self._sink(EndedEvent(old_client, session, EndReason.TRANSFERRED))
+        self._add_session(new.client, session)
+        if self._attached_here(new.client):
+            self._sink(
+                MatchedEvent(
+                    new.client,
+                    session,
+                    record.seeker_handle,
+                    record.topics,
+                    None,
+                    record.seeker,
+                    record.seeker_handle,
+                    new.client,
+                    new.listener,
+                    new.name,
+                    risk=record.risk,
+                    handover=note,
+                )
+            )
+        if self._attached_here(record.seeker):
+            self._sink(TransferredEvent(record.seeker, session, new.name))
+        return dataclasses.replace(record, members=list(record.members))
+
+    async def active_sessions(self) -> list[SessionRecord]:
+        return [
+            dataclasses.replace(r, intro=None, members=list(r.members))
+            for r in self._sessions.values()
+            if r.state is State.ACTIVE
+        ]
+
+    async def recent_matches(self, since_ms: int) -> tuple[int, int]:
+        recent = [t for t in self._matches if t >= since_ms]
+        return len(recent), recent[0] if recent else 0
+
+    async def block(self, tag: str, ttl_s: float) -> None:
+        now = time.monotonic()
+        for stale in [t for t, until in self._blocks.items() if until < now][:100]:
+            del self._blocks[stale]
+        self._blocks[tag] = now + ttl_s
+
+    async def is_blocked(self, tags: Sequence[str]) -> bool:
+        now = time.monotonic()
+        return any(self._blocks.get(tag, 0.0) > now for tag in tags)
 
     async def typing(self, session: SessionId, sender: ClientId) -> bool:
         record = self._sessions.get(session)

@@ -88,7 +88,7 @@ __all__ = ["RedisBroker"]
 
 SCRIPTS = (
     "enqueue", "claim", "end", "post", "typing", "attach", "detach", "deliver", "reap", "restore",
-    "forget",
+    "forget", "mark", "join", "leave", "transfer",
 )  # fmt: skip
 LOST = (RedisConnectionError, RedisTimeoutError, OSError)
 """Errors that mean Redis cannot be reached (BusyLoadingError is a ConnectionError)."""
@@ -550,11 +550,17 @@ class RedisBroker:
         )
 
     async def end(
-        self, session: SessionId, reason: EndReason, *, expect: State, now_ms: int
+        self,
+        session: SessionId,
+        reason: EndReason,
+        *,
+        expect: State,
+        now_ms: int,
+        rest_until_ms: int = 0,
     ) -> SessionRecord | None:
         flat = await self._run(
             "end", session, expect.value, reason.value, now_ms, self._ended_ttl_s,
-            ended_tag(session),
+            ended_tag(session), rest_until_ms,
         )  # fmt: skip
         if not flat:
             return None
@@ -565,7 +571,13 @@ class RedisBroker:
         return record
 
     async def post(
-        self, session: SessionId, sender: ClientId, message_id: str, text: str, now_ms: int
+        self,
+        session: SessionId,
+        sender: ClientId,
+        message_id: str,
+        text: str,
+        now_ms: int,
+        sender_name: str = "",
     ) -> PostResult | None:
         limits = self._config.session
         reply = await self._run(
@@ -578,6 +590,7 @@ class RedisBroker:
             limits.history_max_messages,
             limits.history_max_bytes,
             self._text_ttl_ms,
+            sender_name,
         )
         if not reply:
             return None
@@ -592,10 +605,75 @@ class RedisBroker:
             raw = await self._redis.lrange(self._keys.history(session), 0, -1)
         out: list[StoredMessage] = []
         for item in raw:
-            seq, sender, ts, message_id, text = msgpack.unpackb(item, raw=False)
+            seq, sender, ts, message_id, text, name = msgpack.unpackb(item, raw=False)
             if seq > after_seq:
-                out.append(StoredMessage(seq, ClientId(sender), ts, message_id, text))
+                out.append(StoredMessage(seq, ClientId(sender), ts, message_id, text, name))
         return out
+
+    def _record(self, session: SessionId, flat: Sequence[Any]) -> SessionRecord:
+        h = strings(flat)
+        h["id"] = session
+        return session_from_hash(h)
+
+    async def mark(self, session: SessionId, flag: str) -> tuple[bool, SessionRecord] | None:
+        reply = await self._run("mark", session, flag)
+        if not reply:
+            return None
+        newly, flat = reply
+        return bool(newly), self._record(session, flat)
+
+    async def join(
+        self, session: SessionId, supervisor: ClientId, name: str
+    ) -> SessionRecord | None:
+        flat = await self._run("join", session, supervisor, name)
+        return self._record(session, flat) if flat else None
+
+    async def leave(self, session: SessionId, supervisor: ClientId, name: str) -> bool:
+        return bool(await self._run("leave", session, supervisor, name))
+
+    async def transfer(
+        self,
+        session: SessionId,
+        from_listener: ListenerId,
+        to_listener: ListenerId,
+        note: str | None,
+        now_ms: int,
+    ) -> SessionRecord | None:
+        flat = await self._run("transfer", session, from_listener, to_listener, note or "", now_ms)
+        return self._record(session, flat) if flat else None
+
+    async def active_sessions(self) -> list[SessionRecord]:
+        async with self._guard():
+            ids = [_text(s) for s in await self._redis.zrange(self._keys.active, 0, -1)]
+            pipe = self._redis.pipeline(transaction=False)
+            for session in ids:
+                pipe.hgetall(self._keys.session(SessionId(session)))
+            hashes = await pipe.execute() if ids else []
+        records = []
+        for session, raw in zip(ids, hashes, strict=True):
+            h = _texts(raw)
+            if h.get("state") == State.ACTIVE.value:
+                h["id"] = session
+                records.append(session_from_hash(h))
+        return records
+
+    async def recent_matches(self, since_ms: int) -> tuple[int, int]:
+        async with self._guard():
+            pipe = self._redis.pipeline(transaction=False)
+            pipe.zcount(self._keys.matches, since_ms, "+inf")
+            pipe.zrangebyscore(
+                self._keys.matches, since_ms, "+inf", start=0, num=1, withscores=True
+            )
+            count, first = await pipe.execute()
+        return int(count), int(first[0][1]) if first else 0
+
+    async def block(self, tag: str, ttl_s: float) -> None:
+        async with self._guard():
+            await self._redis.set(self._keys.block(tag), 1, ex=max(1, int(ttl_s)))
+
+    async def is_blocked(self, tags: Sequence[str]) -> bool:
+        async with self._guard():
+            return bool(await self._redis.exists(*(self._keys.block(t) for t in tags)))
 
     async def idle_sessions(self, before_ms: int) -> list[SessionId]:
         async with self._guard():

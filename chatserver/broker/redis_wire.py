@@ -23,9 +23,11 @@ from .base import (
     FrameEvent,
     KickEvent,
     MatchedEvent,
+    MemberEvent,
     MessageEvent,
     PresenceEvent,
     QueueChangedEvent,
+    TransferredEvent,
     TypingEvent,
 )
 
@@ -58,18 +60,38 @@ def decode_event(data: bytes) -> BrokerEvent | None:
     item: Sequence[Any] = msgpack.unpackb(data, raw=False)
     kind = item[0]
     if kind == "message":
-        _, client, session, seq, ts, text = item
-        return MessageEvent(ClientId(client), SessionId(session), seq, ts, text)
+        _, client, session, seq, ts, text, name = item
+        return MessageEvent(ClientId(client), SessionId(session), seq, ts, text, name or None)
     if kind == "typing":
         return TypingEvent(ClientId(item[1]), SessionId(item[2]))
     if kind in ("away", "back"):
         return PresenceEvent(ClientId(item[1]), SessionId(item[2]), kind == "away")
     if kind == "matched":
-        _, client, session, peer, topics, intro, seeker, listener, lid, lname, handle = item
+        (
+            _,
+            client,
+            session,
+            peer,
+            topics,
+            intro,
+            seeker,
+            listener,
+            lid,
+            lname,
+            handle,
+            risk,
+            note,
+        ) = item
         return MatchedEvent(
             ClientId(client), SessionId(session), peer, split_topics(topics), intro or None,
             ClientId(seeker), handle, ClientId(listener), ListenerId(lid), lname,
+            risk=bool(risk), handover=note or None,
         )  # fmt: skip
+    if kind == "member":
+        _, client, session, name, role, joined = item
+        return MemberEvent(ClientId(client), SessionId(session), name, Role(role), bool(joined))
+    if kind == "transferred":
+        return TransferredEvent(ClientId(item[1]), SessionId(item[2]), item[3])
     if kind == "ended":
         return EndedEvent(ClientId(item[1]), SessionId(item[2]), EndReason(item[3]))
     if kind == "frame":
@@ -108,6 +130,9 @@ def session_from_hash(h: Mapping[str, str], intro: str | None = None) -> Session
         matched_ms=int(h.get("matched", 0)),
         last_activity_ms=int(h.get("last", 0)),
         members=members,
+        risk=h.get("risk") == "1",
+        escalated=h.get("escalated") == "1",
+        transfer_seq=int(h.get("tseq", 0)),
     )
 
 
@@ -125,6 +150,7 @@ def listener_from_hash(listener: str, h: Mapping[str, str]) -> ListenerSlot | No
         ready=h.get("ready") == "1",
         idle_since_ms=int(h.get("idle", 0)),
         present=h.get("present", "1") == "1",
+        resting_until_ms=int(h.get("rest", 0)),
     )
 
 

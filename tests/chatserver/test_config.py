@@ -22,7 +22,26 @@ from chatserver.errors import ConfigError
 
 EXAMPLE = Path(__file__).resolve().parents[2] / "config.example.toml"
 GOOD_SECRET = "k" * 32
-SECTIONS = {f.name: type(getattr(Config(), f.name)) for f in dataclasses.fields(Config)}
+SECTIONS = {
+    f.name: type(getattr(Config(), f.name))
+    for f in dataclasses.fields(Config)
+    if dataclasses.is_dataclass(getattr(Config(), f.name))
+}
+"""The table sections (``resources`` is a table of arrays of tables, checked on its own)."""
+
+
+def leaf_keys(section: Any) -> list[str]:
+    """Every ``key = value`` line a section has, nested tables included."""
+    keys = []
+    for f in dataclasses.fields(section):
+        value = getattr(section, f.name)
+        if dataclasses.is_dataclass(value):
+            keys += leaf_keys(value)
+        elif isinstance(value, dict):
+            keys += list(value)
+        else:
+            keys.append(f.name)
+    return keys
 
 
 def write(tmp_path: Path, text: str) -> Path:
@@ -73,22 +92,34 @@ def test_example_file_loads_to_exactly_the_defaults() -> None:
 
 def test_example_file_sets_every_key_of_every_section_to_its_default() -> None:
     raw = tomllib.loads(EXAMPLE.read_text(encoding="utf-8"))
-    assert set(raw) == set(SECTIONS)
+    assert set(raw) == set(SECTIONS) | {"resources"}
     defaults = Config()
     for name in SECTIONS:
         section = getattr(defaults, name)
         assert set(raw[name]) == {f.name for f in dataclasses.fields(section)}, name
         for key, value in raw[name].items():
-            assert value == getattr(section, key), f"{name}.{key}"
-            assert type(value) is type(getattr(section, key)), f"{name}.{key} type"
+            default = getattr(section, key)
+            if dataclasses.is_dataclass(default):
+                assert value == dataclasses.asdict(default), f"{name}.{key}"  # type: ignore[arg-type]
+                continue
+            assert value == default, f"{name}.{key}"
+            assert type(value) is type(default), f"{name}.{key} type"
+    assert raw["resources"] == defaults.resources
 
 
 def test_every_key_in_the_example_file_has_a_comment_above_it() -> None:
     lines = EXAMPLE.read_text(encoding="utf-8").splitlines()
     keys = [i for i, line in enumerate(lines) if re.match(r"^[a-z_]+ = ", line)]
-    assert len(keys) == sum(len(dataclasses.fields(s())) for s in SECTIONS.values())
-    for i in keys:
-        assert lines[i - 1].startswith("#"), f"no comment above {lines[i]!r}"
+    resource_lines = sum(len(item) for items in Config().resources.values() for item in items)
+    expected = sum(len(leaf_keys(s())) for s in SECTIONS.values()) + resource_lines
+    assert len(keys) == expected
+    table = ""
+    for i, line in enumerate(lines):
+        if line.startswith("["):
+            table = line
+        if i in keys and not table.startswith("[[resources."):
+            # a helpline's keys are explained once, above the first [[resources...]]
+            assert lines[i - 1].startswith("#"), f"no comment above {line!r}"
 
 
 def test_example_file_header_explains_the_environment_overrides_and_secret_length() -> None:

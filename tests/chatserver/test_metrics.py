@@ -107,7 +107,8 @@ def test_counters_and_histogram_record_what_this_node_did() -> None:
 
 def test_only_low_cardinality_label_names_are_used() -> None:
     label_names = {name for _, labels in samples(Metrics(TOPICS)) for name, _ in labels}
-    assert label_names <= {"topic", "state", "reason", "role", "code", "score", "le"}
+    allowed = {"topic", "state", "reason", "role", "code", "score", "le", "where", "to", "limit"}
+    assert label_names <= allowed
 
 
 def test_two_nodes_in_one_process_keep_separate_metrics() -> None:

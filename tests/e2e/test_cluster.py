@@ -133,7 +133,7 @@ async def race(
 
     async def seek(seeker: WireClient) -> None:
         session = await cast.request(seeker)
-        matched = await seeker.expect(protocol.Matched, timeout=60)
+        matched = await seeker.expect(protocol.Matched, timeout=60, skip=NOISE | {"resources"})
         assert matched.session == session
         matched_sessions.append(session)
         await seeker.expect(protocol.Ended, timeout=60)

@@ -39,7 +39,8 @@ SESSION = "Qm3vX9a2LkPzR1sT"
 
 SAMPLES: dict[type[Frame], Frame] = {
     protocol.Hello: protocol.Hello(
-        v=1, role="listener", token="t.o.k", resume="r-1", last_seq={SESSION: 3}
+        v=1, role="listener", token="t.o.k", resume="r-1", last_seq={SESSION: 3}, lang="en-GB",
+        region="gb",
     ),
     protocol.Request: protocol.Request(topics=("anxiety", "grief"), intro="Bonsoir 🌙"),
     protocol.Ready: protocol.Ready(),
@@ -47,20 +48,33 @@ SAMPLES: dict[type[Frame], Frame] = {
     protocol.Take: protocol.Take(seeker=SESSION),
     protocol.Send: protocol.Send(session=SESSION, text="Ça va? 👋🏽", id="m-1"),
     protocol.Typing: protocol.Typing(session=SESSION),
-    protocol.End: protocol.End(session=SESSION, reason="done"),
+    protocol.End: protocol.End(session=SESSION, reason="done", block=True),
+    protocol.ResourcesRequest: protocol.ResourcesRequest(),
+    protocol.Escalate: protocol.Escalate(session=SESSION, note="Sie spricht von Abschied"),
+    protocol.Join: protocol.Join(session=SESSION),
+    protocol.Leave: protocol.Leave(session=SESSION),
+    protocol.Transfer: protocol.Transfer(session=SESSION, to="supervisor", note="needs more"),
+    protocol.DebriefRequest: protocol.DebriefRequest(session=SESSION),
     protocol.Report: protocol.Report(session=SESSION, reason="spam"),
     protocol.Feedback: protocol.Feedback(session=SESSION, score=4),
     protocol.Welcome: protocol.Welcome(
         v=1, role="seeker", handle="Quiet Heron", resume="r-1", resumed=False
     ),
-    protocol.Queued: protocol.Queued(session=SESSION, position=1, waiting=2),
+    protocol.Queued: protocol.Queued(session=SESSION, position=1, waiting=2, eta_s=90),
     protocol.Queue: protocol.Queue(
-        waiting=1, entries=(protocol.QueueEntry(id=SESSION, topics=("work",), waited_s=3),)
+        waiting=1,
+        entries=(
+            protocol.QueueEntry(
+                id=SESSION, topics=("work",), waited_s=3, priority="urgent", risk=True
+            ),
+        ),
     ),
     protocol.Matched: protocol.Matched(
-        session=SESSION, peer="Zoë", topics=("stress",), intro="Hola 🙂"
+        session=SESSION, peer="Zoë", topics=("stress",), intro="Hola 🙂", risk=True,
+        handover="gentle, likes short replies",
     ),
-    protocol.Message: protocol.Message(session=SESSION, seq=1, text="Grüße ✨", ts=1),
+    protocol.Message: protocol.Message(session=SESSION, seq=1, text="Grüße ✨", ts=1,
+                                       sender="Ada"),
     protocol.Sent: protocol.Sent(session=SESSION, id="m-1", seq=1, ts=0),
     protocol.PeerTyping: protocol.PeerTyping(session=SESSION),
     protocol.Ended: protocol.Ended(session=SESSION, reason="idle"),
@@ -69,7 +83,31 @@ SAMPLES: dict[type[Frame], Frame] = {
     protocol.PeerBack: protocol.PeerBack(session=SESSION),
     protocol.Reconnect: protocol.Reconnect(after_ms=500),
     protocol.Error: protocol.Error(code="invalid_field", message="send.id: expected", ref="send"),
-}
+    protocol.Resources: protocol.Resources(
+        reason="risk",
+        items=(
+            protocol.ResourceItem(name="Samaritans", phone="116 123", sms="85258",
+                                  url="https://www.samaritans.org", hours="24/7"),
+        ),
+    ),
+    protocol.RiskFlag: protocol.RiskFlag(session=SESSION),
+    protocol.Escalation: protocol.Escalation(
+        session=SESSION, listener="Sam", topics=("grief",), risk=True, note="help"
+    ),
+    protocol.Reported: protocol.Reported(session=SESSION, reason="abuse", by="listener"),
+    protocol.Debrief: protocol.Debrief(listener="Sam", session=SESSION),
+    protocol.MemberJoined: protocol.MemberJoined(session=SESSION, name="Ada", role="supervisor"),
+    protocol.MemberLeft: protocol.MemberLeft(session=SESSION, name="Ada"),
+    protocol.Transferred: protocol.Transferred(session=SESSION, peer="Robin"),
+    protocol.BreakSuggested: protocol.BreakSuggested(worked_s=7200),
+    protocol.Overview: protocol.Overview(
+        waiting=2,
+        sessions=(
+            protocol.SessionInfo(id=SESSION, topics=("grief",), listener="Sam", started_s=60,
+                                 risk=True, escalated=True, supervised=False),
+        ),
+    ),
+}  # fmt: skip
 """One frame of each class with every optional field set."""
 
 ALL_CLASSES = {*CLIENT_FRAMES.values(), *SERVER_FRAMES.values()}
@@ -187,7 +225,9 @@ def test_to_dict_puts_type_first_and_leaves_unset_optional_fields_out() -> None:
 
 def test_to_dict_turns_tuples_into_lists_and_nested_entries_into_maps() -> None:
     raw = to_dict(SAMPLES[protocol.Queue])
-    assert raw["entries"] == [{"id": SESSION, "topics": ["work"], "waited_s": 3}]
+    assert raw["entries"] == [
+        {"id": SESSION, "topics": ["work"], "waited_s": 3, "priority": "urgent", "risk": True}
+    ]
     assert isinstance(raw["entries"][0]["topics"], list)
 
 
@@ -242,6 +282,7 @@ def test_send_without_text_names_the_field() -> None:
 def test_a_nil_optional_field_counts_as_absent() -> None:
     raw = raw_of(protocol.End)
     raw["reason"] = None
+    raw["block"] = None
     assert from_dict(raw, direction="client") == protocol.End(session=SESSION)
 
 

@@ -146,7 +146,13 @@ TYPES = st.sampled_from(sorted({*CLIENT_FRAMES, *SERVER_FRAMES, "shout", ""}))
 FIELD_NAMES = sorted(
     {
         name
-        for cls in [*CLIENT_FRAMES.values(), *SERVER_FRAMES.values(), protocol.QueueEntry]
+        for cls in [
+            *CLIENT_FRAMES.values(),
+            *SERVER_FRAMES.values(),
+            protocol.QueueEntry,
+            protocol.ResourceItem,
+            protocol.SessionInfo,
+        ]
         for name in cls.__dataclass_fields__  # type: ignore[attr-defined]
     }
 )

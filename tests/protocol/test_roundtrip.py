@@ -81,6 +81,8 @@ FIELDS: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
         "token": CREDENTIAL,
         "resume": CREDENTIAL,
         "last_seq": st.dictionaries(IDENT, ints(), max_size=MAX_SEQ_MAP),
+        "lang": st.sampled_from(["en", "en-GB", "de", "pt-BR"]),
+        "region": st.sampled_from(["gb", "ie", "us", "default"]),
     },
     protocol.Request: {"topics": TOPICS, "intro": INTRO},
     protocol.Ready: {},
@@ -88,7 +90,21 @@ FIELDS: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
     protocol.Take: {"seeker": IDENT},
     protocol.Send: {"session": IDENT, "text": TEXT, "id": IDENT},
     protocol.Typing: {"session": IDENT},
-    protocol.End: {"session": IDENT, "reason": st.sampled_from(END_REASONS)},
+    protocol.End: {
+        "session": IDENT,
+        "reason": st.sampled_from(END_REASONS),
+        "block": st.booleans(),
+    },
+    protocol.ResourcesRequest: {},
+    protocol.Escalate: {"session": IDENT, "note": NOTE},
+    protocol.Join: {"session": IDENT},
+    protocol.Leave: {"session": IDENT},
+    protocol.Transfer: {
+        "session": IDENT,
+        "to": st.sampled_from(["listener", "supervisor"]),
+        "note": NOTE,
+    },
+    protocol.DebriefRequest: {"session": IDENT},
     protocol.Report: {"session": IDENT, "reason": st.sampled_from(REPORT_REASONS)},
     protocol.Feedback: {"session": IDENT, "score": ints(1, 5)},
     protocol.Welcome: {
@@ -98,14 +114,38 @@ FIELDS: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
         "resume": CREDENTIAL,
         "resumed": st.booleans(),
     },
-    protocol.Queued: {"session": IDENT, "position": ints(1), "waiting": ints(1)},
-    protocol.QueueEntry: {"id": IDENT, "topics": TOPICS, "waited_s": ints()},
+    protocol.Queued: {
+        "session": IDENT,
+        "position": ints(1),
+        "waiting": ints(1),
+        "eta_s": ints(),
+    },
+    protocol.QueueEntry: {
+        "id": IDENT,
+        "topics": TOPICS,
+        "waited_s": ints(),
+        "priority": st.sampled_from(["normal", "urgent"]),
+        "risk": st.booleans(),
+    },
     protocol.Queue: {
         "waiting": ints(),
         "entries": st.lists(st.deferred(lambda: built(protocol.QueueEntry)), max_size=8).map(tuple),
     },
-    protocol.Matched: {"session": IDENT, "peer": LABEL, "topics": TOPICS, "intro": INTRO},
-    protocol.Message: {"session": IDENT, "seq": ints(1), "text": TEXT, "ts": ints()},
+    protocol.Matched: {
+        "session": IDENT,
+        "peer": LABEL,
+        "topics": TOPICS,
+        "intro": INTRO,
+        "risk": st.booleans(),
+        "handover": NOTE,
+    },
+    protocol.Message: {
+        "session": IDENT,
+        "seq": ints(1),
+        "text": TEXT,
+        "ts": ints(),
+        "sender": LABEL,
+    },
     protocol.Sent: {"session": IDENT, "id": IDENT, "seq": ints(1), "ts": ints()},
     protocol.PeerTyping: {"session": IDENT},
     protocol.Ended: {"session": IDENT, "reason": LABEL},
@@ -114,7 +154,31 @@ FIELDS: dict[type[Any], dict[str, st.SearchStrategy[Any]]] = {
     protocol.PeerBack: {"session": IDENT},
     protocol.Reconnect: {"after_ms": ints(0, 600_000)},
     protocol.Error: {"code": LABEL, "message": NOTE, "ref": LABEL},
-}
+    protocol.ResourceItem: {"name": LABEL, "phone": LABEL, "sms": LABEL, "url": LABEL,
+                            "hours": LABEL},
+    protocol.Resources: {
+        "reason": LABEL,
+        "items": st.lists(st.deferred(lambda: built(protocol.ResourceItem)), max_size=4).map(tuple),
+    },
+    protocol.RiskFlag: {"session": IDENT},
+    protocol.Escalation: {"session": IDENT, "listener": LABEL, "topics": TOPICS,
+                          "risk": st.booleans(), "note": NOTE},
+    protocol.Reported: {"session": IDENT, "reason": LABEL, "by": LABEL},
+    protocol.Debrief: {"listener": LABEL, "session": IDENT},
+    protocol.MemberJoined: {"session": IDENT, "name": LABEL, "role": LABEL},
+    protocol.MemberLeft: {"session": IDENT, "name": LABEL},
+    protocol.Transferred: {"session": IDENT, "peer": LABEL},
+    protocol.BreakSuggested: {"worked_s": ints()},
+    protocol.SessionInfo: {"id": IDENT, "topics": TOPICS, "listener": LABEL, "started_s": ints(),
+                           "risk": st.booleans(), "escalated": st.booleans(),
+                           "supervised": st.booleans()},
+    protocol.Overview: {
+        "waiting": ints(),
+        "sessions": st.lists(st.deferred(lambda: built(protocol.SessionInfo)), max_size=4).map(
+            tuple
+        ),
+    },
+}  # fmt: skip
 """A strategy for every field of every frame, from the constraint its constructor sets."""
 
 CASES: list[tuple[Direction, type[Frame]]] = [
@@ -144,7 +208,12 @@ def frames_of(cls: type[Frame]) -> st.SearchStrategy[Frame]:
 
 
 def test_every_field_of_every_frame_has_a_strategy() -> None:
-    classes: list[type[Any]] = [*(cls for _, cls in CASES), protocol.QueueEntry]
+    classes: list[type[Any]] = [
+        *(cls for _, cls in CASES),
+        protocol.QueueEntry,
+        protocol.ResourceItem,
+        protocol.SessionInfo,
+    ]
     for cls in classes:
         names = {f.name for f in dataclasses.fields(cls)}
         assert set(FIELDS[cls]) == names, cls.__name__

@@ -31,7 +31,11 @@ from protocol.fields import MAX_IDENT, MAX_LABEL, MAX_SEQ_MAP, MAX_TOKEN, MAX_TO
 
 SPEC = Path(protocol.__file__).with_name("PROTOCOL.md").read_text(encoding="utf-8")
 
-NESTED: dict[type[Frame], tuple[str, type]] = {protocol.Queue: ("entries", protocol.QueueEntry)}
+NESTED: dict[type[Frame], tuple[str, type]] = {
+    protocol.Queue: ("entries", protocol.QueueEntry),
+    protocol.Resources: ("items", protocol.ResourceItem),
+    protocol.Overview: ("sessions", protocol.SessionInfo),
+}
 """Frames with arrays of maps: their item fields are rows named ``<field>[].<name>``."""
 
 

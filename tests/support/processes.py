@@ -57,6 +57,7 @@ class ServerProcess:
             "auth": {"secret": SECRET},
             "logging": {"format": "json", "level": "info"},
             "queue": {"update_interval_ms": 20},
+            "limits": {"hellos_per_minute": 100_000, "max_connections_per_address": 100_000},
         }
         for section, values in sections.items():
             base.setdefault(section, {}).update(values)

@@ -17,10 +17,14 @@ redis.call('HDEL', key('qm'), sid)
 redis.call('HINCRBY', lkey, 'load', 1)
 redis.call('ZADD', key('active'), now, sid)
 redis.call('SADD', key('c', l[1], 's'), sid)
+redis.call('ZADD', key('mt'), now, now .. ':' .. redis.call('INCR', key('ticket')))
+redis.call('ZREMRANGEBYSCORE', key('mt'), '-inf', tonumber(now) - 3600000)
 local intro = redis.call('GET', key('s', sid, 'intro')) or ''
--- matched events: kind, client, session, peer, topics, intro, seeker, listener client, lid, lname, handle
+local risk = s.risk == '1' and 1 or 0
+-- matched events: kind, client, session, peer, topics, intro, seeker, listener client, lid,
+-- lname, handle, risk, handover
 publish_to(s.seeker, cmsgpack.pack({'matched', s.seeker, sid, l[2], s.topics, '',
-  s.seeker, l[1], lid, l[2], s.shandle}))
+  s.seeker, l[1], lid, l[2], s.shandle, 0, ''}))
 publish_to(l[1], cmsgpack.pack({'matched', l[1], sid, s.shandle, s.topics, intro,
-  s.seeker, l[1], lid, l[2], s.shandle}))
+  s.seeker, l[1], lid, l[2], s.shandle, risk, ''}))
 return redis.call('HGETALL', skey)

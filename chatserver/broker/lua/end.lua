@@ -1,5 +1,6 @@
 -- End a session if it is still in the expected state, tell its members, delete all of it.
--- ARGV: prefix, sid, expect_state, reason, now_ms, ended_ttl_s, ended_tag (a hash of sid)
+-- ARGV: prefix, sid, expect_state, reason, now_ms, ended_ttl_s, ended_tag (a hash of sid),
+--       rest_until_ms (the listener's cool-down)
 -- Returns: the session hash (flat) as it was, or false.
 local sid = ARGV[2]
 local skey = key('s', sid)
@@ -12,6 +13,8 @@ if state == 'active' and s.lid then
   if redis.call('EXISTS', lkey) == 1 then
     if redis.call('HINCRBY', lkey, 'load', -1) < 0 then redis.call('HSET', lkey, 'load', 0) end
     redis.call('HSET', lkey, 'idle', ARGV[5])
+    local rest = tonumber(redis.call('HGET', lkey, 'rest') or '0')
+    if tonumber(ARGV[8]) > rest then redis.call('HSET', lkey, 'rest', ARGV[8]) end
   end
 end
 for member in string.gmatch(s.members, '[^,]+') do

@@ -1,5 +1,6 @@
 -- Number a message, keep it for resume (bounded, with a TTL), deliver it to the other members.
--- ARGV: prefix, sid, sender, message_id, text, now_ms, max_count, max_bytes, text_ttl_ms
+-- ARGV: prefix, sid, sender, message_id, text, now_ms, max_count, max_bytes, text_ttl_ms,
+--       sender_name
 -- Returns: {seq, ts, duplicate (0|1)}, or false if not an active member.
 local sid, sender, mid, text, now = ARGV[2], ARGV[3], ARGV[4], ARGV[5], ARGV[6]
 local skey = key('s', sid)
@@ -14,7 +15,7 @@ end
 local seq = redis.call('HINCRBY', skey, 'seq', 1)
 redis.call('HSET', idkey, mid, seq .. ':' .. now)
 local hkey = key('s', sid, 'h')
-redis.call('RPUSH', hkey, cmsgpack.pack({seq, sender, tonumber(now), mid, text}))
+redis.call('RPUSH', hkey, cmsgpack.pack({seq, sender, tonumber(now), mid, text, ARGV[10]}))
 local size = redis.call('HINCRBY', skey, 'hbytes', #text)
 local count = redis.call('LLEN', hkey)
 while count > tonumber(ARGV[7]) or size > tonumber(ARGV[8]) do
@@ -30,9 +31,12 @@ redis.call('PEXPIRE', idkey, ARGV[9])
 redis.call('PEXPIRE', key('s', sid, 'intro'), ARGV[9])
 redis.call('HSET', skey, 'last', now)
 redis.call('ZADD', key('active'), now, sid)
-for member in string.gmatch(s[2], '[^,]+') do
+local members = {}
+for member in string.gmatch(s[2], '[^,]+') do table.insert(members, member) end
+local name = #members > 2 and ARGV[10] or ''
+for _, member in ipairs(members) do
   if member ~= sender then
-    publish_to(member, cmsgpack.pack({'message', member, sid, seq, tonumber(now), text}))
+    publish_to(member, cmsgpack.pack({'message', member, sid, seq, tonumber(now), text, name}))
   end
 end
 return {seq, tonumber(now), 0}
