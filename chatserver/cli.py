@@ -29,7 +29,9 @@ def _parser() -> argparse.ArgumentParser:
     serve.add_argument("--broker", choices=["memory", "redis"], help="override broker.kind")
     serve.add_argument("--redis-url", help="override redis.url")
     serve.add_argument(
-        "--demo-token", action="store_true", help="print a listener token to try things out"
+        "--demo-token",
+        action="store_true",
+        help="print a listener and a supervisor token to try things out",
     )
 
     token = sub.add_parser("token", help="print a listener or supervisor token")
@@ -101,9 +103,22 @@ async def _run(config: Config, demo_token: bool) -> None:
         host = config.server.host
         print(f"chatserver: health at http://{host}:{server.port}/healthz", flush=True)
         if demo_token and config.auth.secret:
+            base = f"http://{host}:{server.port}"
             token = mint_token(
                 config.auth.secret, sub="demo-listener", name="Sam", topics=config.routing.topics
             )
+            print(f"chatserver: try it: open {base}/ (a seeker) and {base}/listener", flush=True)
             print(f"chatserver: a demo listener token (valid 8 h): {token}", flush=True)
+            supervisor = mint_token(
+                config.auth.secret,
+                sub="demo-supervisor",
+                name="Ada",
+                topics=config.routing.topics,
+                role=Role.SUPERVISOR,
+            )
+            print(
+                f"chatserver: a demo supervisor token for {base}/dashboard: {supervisor}",
+                flush=True,
+            )
 
     await ChatServer(config).run(started)

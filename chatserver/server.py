@@ -15,7 +15,6 @@ import ssl
 from collections.abc import Callable
 
 from websockets.asyncio.server import Server, ServerConnection, serve
-from websockets.typing import Origin
 
 from .broker import create_broker
 from .config import Config
@@ -62,14 +61,6 @@ class ChatServer:
         context.load_cert_chain(tls.cert, tls.key)
         return context
 
-    def _origins(self) -> list[Origin | None] | None:
-        """Pages allowed to open the socket (``None``: clients that send no Origin)."""
-        server = self.config.server
-        if not server.allowed_origins:
-            self.log.warning("origins_unrestricted")  # any web page may embed the widget
-            return None
-        return [*map(Origin, server.allowed_origins), *map(Origin, server.staff_origins), None]
-
     async def start(self) -> None:
         """Connect the broker, start background work, and listen."""
         await self.node.start()
@@ -84,7 +75,6 @@ class ChatServer:
             server_cfg.host,
             server_cfg.port,
             ssl=self._tls(),
-            origins=self._origins(),
             process_request=routes.process_request,
             # Frames a little over the limit get a friendly too_large error from us;
             # far over it, websockets itself closes with 1009 before buffering them.
@@ -95,6 +85,8 @@ class ChatServer:
             server_header=None,
         )
         self._accepting = True
+        if not server_cfg.allowed_origins:
+            self.log.warning("origins_unrestricted")  # any web page may embed the widget
         self.log.info(
             "server_started",
             url=self.url,

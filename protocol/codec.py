@@ -31,8 +31,22 @@ _REGISTRIES: dict[Direction, dict[str, type[Frame]]] = {
 }
 
 
+_PLAIN = (str, int, float, bool, bytes)
+_NAMES: dict[type[Any], tuple[str, ...]] = {}
+
+
+def _names(cls: type[Any]) -> tuple[str, ...]:
+    """Field names of a frame class, looked up once (encode is on the relay's hot path)."""
+    names = _NAMES.get(cls)
+    if names is None:
+        names = _NAMES[cls] = tuple(f.name for f in dataclasses.fields(cls))
+    return names
+
+
 def _wire(value: Any) -> Any:
     """Turn a field value into plain msgpack data (tuples to lists, nested frames to maps)."""
+    if isinstance(value, _PLAIN):
+        return value
     if isinstance(value, tuple | list):
         return [_wire(v) for v in value]
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
@@ -44,11 +58,10 @@ def _wire(value: Any) -> Any:
 
 def _fields_dict(obj: Any) -> dict[str, Any]:
     out: dict[str, Any] = {}
-    for f in dataclasses.fields(obj):
-        value = getattr(obj, f.name)
-        if value is None:
-            continue
-        out[f.name] = _wire(value)
+    for name in _names(type(obj)):
+        value = getattr(obj, name)
+        if value is not None:
+            out[name] = _wire(value)
     return out
 
 

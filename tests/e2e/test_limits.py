@@ -148,6 +148,10 @@ async def test_origins_outside_the_allowlist_are_refused(start_server: StartServ
     await seeker.hello_seeker()
     app = await WireClient.connect(server.url)  # no Origin: not a browser page
     await app.hello_seeker()
+    own = f"http://127.0.0.1:{server.port}"  # the server's own pages (/, /listener)
+    own_page = WireClient(await connect(server.url, origin=own))  # type: ignore[arg-type]
+    await own_page.hello_seeker()
+    await own_page.close()
     listener = WireClient(await connect(server.url, origin="https://charity.example"))  # type: ignore[arg-type]
     await listener.send(protocol.Hello(v=1, role="listener", token=listener_token()))
     await listener.expect_error("unauthorized")

@@ -29,14 +29,14 @@ async def supervisor(cast: Cast, name: str = "Ada") -> WireClient:
     return await cast.listener(name, role=Role.SUPERVISOR, ready=False)
 
 
-async def until_ready(server: ChatServer, name: str) -> None:
-    """Wait until the server has seen ``name``'s ``ready`` (it has no acknowledgement)."""
+async def until_ready(server: ChatServer, name: str, ready: bool = True) -> None:
+    """Wait until the server has seen ``name``'s ``ready`` or ``away`` (neither is answered)."""
     for _ in range(100):
         snapshot = await server.node.broker.snapshot()
-        if any(slot.name == name and slot.ready for slot in snapshot.listeners):
+        if any(slot.name == name and slot.ready is ready for slot in snapshot.listeners):
             return
         await asyncio.sleep(0.02)
-    raise AssertionError(f"{name} never became ready")
+    raise AssertionError(f"{name} never became {'ready' if ready else 'away'}")
 
 
 async def next_of(client: WireClient, kind: type[protocol.Frame], timeout: float = 3) -> object:
@@ -342,7 +342,7 @@ async def test_the_expected_wait_appears_once_there_is_enough_data(
         await seeker.send(protocol.End(session=session))
         await sam.expect(protocol.Ended)
     await sam.send(protocol.Away())
-    await asyncio.sleep(0.1)
+    await until_ready(server, "Sam", ready=False)
     waiting = await cast.seeker()
     await waiting.send(protocol.Request())
     while True:
