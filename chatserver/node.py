@@ -76,6 +76,10 @@ class Node:
         self._tasks: list[asyncio.Task[None]] = []
         self._recovery: asyncio.Task[None] | None = None
         self._recovering = False
+        self._announced = True
+        """What clients were last told with ``service``: each change is told once."""
+        self._data_lost = False
+        """The store came back empty and no recovery has finished since."""
         self._topics = frozenset(config.routing.topics)
         self._handlers: dict[type[protocol.Frame], Handler] = {
             protocol.Request: self._request,
@@ -126,13 +130,19 @@ class Node:
     def _on_service(self, event: ServiceEvent) -> None:
         if not event.available:
             self.log.warning("service_degraded", clients=len(self.hub))
-            for attached in self.hub:
-                attached.push(protocol.Service(available=False))
+            if self._announced:
+                self._announced = False
+                for attached in self.hub:
+                    attached.push(protocol.Service(available=False))
             return
         if self._recovery is not None and not self._recovery.done():
             self._recovery.cancel()
+        # an interrupted recovery of lost data is still owed, whatever this reconnection saw
+        self._data_lost = self._data_lost or not event.data_kept
         self._recovering = True
-        self._recovery = asyncio.create_task(self._recover(event.data_kept), name="recovery")
+        self._recovery = asyncio.create_task(
+            self._recover(not self._data_lost), name="recovery"
+        )
 
     async def _recover(self, data_kept: bool) -> None:
         """The broker's store is back: re-describe this node's clients to it.
@@ -147,9 +157,12 @@ class Node:
             for attached in self.hub:
                 await self._redescribe(attached, data_kept)
             await self.broker.queue_changed()
+            self._data_lost = False
             self.log.info("service_recovered", clients=len(self.hub), data_kept=data_kept)
-            for attached in self.hub:
-                attached.push(protocol.Service(available=True))
+            if not self._announced:
+                self._announced = True
+                for attached in self.hub:
+                    attached.push(protocol.Service(available=True))
         except BrokerUnavailable:
             return  # lost again; the next ServiceEvent starts over
         except Exception:
