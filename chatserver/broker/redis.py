@@ -179,6 +179,10 @@ class RedisBroker:
 
     async def _connect(self) -> None:
         """Load scripts, beat once, and learn from the epoch whether Redis kept our data."""
+        if self._epoch:
+            # after an outage the pool's idle connections are dead: drop them rather than
+            # fail (and flap back to unavailable) on each of them in turn
+            await self._pool.disconnect(inuse_connections=False)
         for name, source in self._sources.items():
             self._shas[name] = await self._redis.script_load(source)
         await self._redis.zadd(self._keys.nodes, {self.node_id: now_ms()})

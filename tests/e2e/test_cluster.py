@@ -240,8 +240,13 @@ async def test_nodes_ride_out_a_redis_restart(
 
         redis.start()
         for client in (seeker, listener, waiting):
-            assert (await client.expect(protocol.Service, timeout=15)).available is True
+            while not (await client.expect(protocol.Service, timeout=15)).available:
+                pass  # told it is back (a reconnection may briefly flap first)
         for node in (a, b):
+            for _ in range(50):
+                if (await get(f"http://{node.http}/healthz"))[0] == 200:
+                    break
+                await asyncio.sleep(0.2)
             assert (await get(f"http://{node.http}/healthz"))[0] == 200
         # the conversation carries on where it was, numbering included
         await seeker.send(protocol.Send(session=session, text="during", id="2"))
