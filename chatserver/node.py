@@ -140,9 +140,7 @@ class Node:
         # an interrupted recovery of lost data is still owed, whatever this reconnection saw
         self._data_lost = self._data_lost or not event.data_kept
         self._recovering = True
-        self._recovery = asyncio.create_task(
-            self._recover(not self._data_lost), name="recovery"
-        )
+        self._recovery = asyncio.create_task(self._recover(not self._data_lost), name="recovery")
 
     async def _recover(self, data_kept: bool) -> None:
         """The broker's store is back: re-describe this node's clients to it.
