@@ -2,22 +2,22 @@
 
 Everything here is I/O and policy at the edge: binary frames only, size and
 rate limits, the ``hello`` deadline, turning every error into an ``error``
-frame with a stable code, and closing for repeated violations. Each
-connection has a bounded outbox drained by one writer task; nothing else
-ever awaits this socket, and a client that stops reading is disconnected
-when its outbox passes ``server.outbox_max_bytes`` (it can resume).
+frame with a stable code, and closing for repeated violations. Frames are
+written as they are pushed; nothing ever awaits this socket but its own
+reader and closer, and a client that stops reading is disconnected when
+what waits for it passes ``server.outbox_max_bytes`` (it can resume).
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections import deque
 from collections.abc import Callable
 from typing import Any
 
 from websockets.asyncio.server import ServerConnection
 from websockets.exceptions import ConnectionClosed
+from websockets.protocol import State
 
 import protocol
 from protocol import CloseCode, ErrorCode
@@ -34,7 +34,16 @@ __all__ = ["SocketOutbox", "serve_connection"]
 
 
 class SocketOutbox:
-    """A bounded queue of encoded frames for one socket, written by one task."""
+    """Writes one socket's frames in order, at once, without ever waiting for the client.
+
+    A frame is handed to websockets' Sans-I/O protocol and written to the
+    transport in ``push`` itself: no task is woken per frame and nobody ever
+    awaits this socket (a sender relaying to a stalled peer is never held up).
+    What the kernel cannot take stays in the transport's buffer; when that
+    passes ``server.outbox_max_bytes`` the client has stopped reading, and the
+    connection is cut (its sessions are held, so it can resume). Closing is
+    the only thing that awaits, in a task started by :meth:`close`.
+    """
 
     def __init__(
         self,
@@ -47,10 +56,8 @@ class SocketOutbox:
         self._on_overflow = on_overflow
         self._max_bytes = max_bytes
         self._log = log
-        self._frames: deque[bytes] = deque()
-        self._size = 0
-        self._wake = asyncio.Event()
         self._close: tuple[CloseCode, str] | None = None
+        self._closer: asyncio.Task[None] | None = None
 
     @property
     def closing(self) -> bool:
@@ -59,42 +66,42 @@ class SocketOutbox:
     def push(self, frame: bytes) -> None:
         if self._close is not None:
             return
-        self._frames.append(frame)
-        self._size += len(frame)
-        if self._size > self._max_bytes:
-            # The client stopped reading (its socket and ours are full too): drop what
-            # waits and cut the connection at once; a close frame could not get through.
-            # Its sessions are held, so it can resume and get what it missed.
-            self._log.warning("outbox_overflow", queued_bytes=self._size)
+        ws = self._ws
+        if ws.protocol.state is not State.OPEN:
+            return  # the socket is closing: nothing more can reach the client
+        ws.protocol.send_binary(frame)
+        ws.send_data()
+        buffered = ws.transport.get_write_buffer_size()
+        if buffered > self._max_bytes:
+            # The client stopped reading (its socket and ours are full too): cut the
+            # connection at once; a close frame could not get through. Its sessions
+            # are held, so it can resume and get what it missed.
+            self._log.warning("outbox_overflow", queued_bytes=buffered)
             self._on_overflow()
-            self._frames.clear()
-            self._size = 0
             self._close = (CloseCode.TRY_AGAIN_LATER, "too far behind reading")
-            self._ws.transport.abort()
-        self._wake.set()
+            ws.transport.abort()
 
     def close(self, code: CloseCode, reason: str) -> None:
+        """Close the socket after what was pushed (which is already written)."""
         if self._close is None:
             self._close = (code, reason)
-            self._wake.set()
+            self._closer = asyncio.get_running_loop().create_task(
+                self._ws.close(code, reason), name="close"
+            )
 
-    async def run(self) -> None:
-        """Write queued frames in order until closed; then close the socket."""
-        ws = self._ws
-        frames = self._frames
-        try:
-            while True:
-                await self._wake.wait()
-                self._wake.clear()
-                while frames:
-                    frame = frames.popleft()
-                    self._size -= len(frame)
-                    await ws.send(frame)
-                if self._close is not None:
-                    await ws.close(self._close[0], self._close[1])
-                    return
-        except ConnectionClosed:
+    async def closed(self, timeout: float) -> None:
+        """Wait (up to ``timeout``) for the closing handshake started by :meth:`close`."""
+        closer = self._closer
+        if closer is None:
             return
+        try:
+            async with asyncio.timeout(timeout):
+                await asyncio.shield(closer)
+        except TimeoutError:
+            closer.cancel()
+            self._ws.transport.abort()
+        except ConnectionClosed:
+            pass
 
 
 class _Edge:
@@ -105,7 +112,7 @@ class _Edge:
         now = time.monotonic()
         self.frames = TokenBucket(limits.frames_per_s, limits.frames_burst, now)
         self.messages = TokenBucket(limits.messages_per_s, limits.message_burst, now)
-        self.violations: deque[float] = deque()
+        self.violations: list[float] = []  # a few at most; a list is a tenth of a deque
         self.max_violations = limits.max_violations
         self.window = limits.violation_window_s
 
@@ -113,8 +120,7 @@ class _Edge:
         """Count one; True when there have been too many within the window."""
         now = time.monotonic()
         self.violations.append(now)
-        while self.violations and self.violations[0] < now - self.window:
-            self.violations.popleft()
+        self.violations = [t for t in self.violations if t >= now - self.window]
         return len(self.violations) >= self.max_violations
 
 
@@ -154,7 +160,6 @@ async def serve_connection(ws: ServerConnection, node: Node) -> None:
         log,
         node.metrics.limited.labels("outbox").inc,
     )
-    writer = asyncio.create_task(outbox.run(), name="writer")
     edge = _Edge(node)
     attached: Attached | None = None
     counted = node.addresses.connect(peer.address)
@@ -183,11 +188,7 @@ async def serve_connection(ws: ServerConnection, node: Node) -> None:
             except Exception:
                 log.exception("disconnect_cleanup_failed")
         outbox.close(CloseCode.NORMAL, "")
-        try:
-            async with asyncio.timeout(node.config.server.hello_timeout_s):
-                await writer
-        except TimeoutError:
-            writer.cancel()
+        await outbox.closed(node.config.server.hello_timeout_s)
 
 
 def _answer(

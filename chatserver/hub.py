@@ -2,14 +2,13 @@
 
 The hub maps each client attached here to its :class:`Attached` state and
 turns broker events into frames in that client's outbox. It never awaits:
-a broker event is handled by putting bytes into a bounded outbox, whose own
-writer task does the socket I/O, so one slow reader cannot hold up anyone
-else (STYLE 10).
+a broker event is handled by handing bytes to the outbox, which writes them
+without waiting and cuts a client that falls too far behind, so one slow
+reader cannot hold up anyone else (STYLE 10).
 """
 
 from __future__ import annotations
 
-from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -46,11 +45,11 @@ class Outbox(Protocol):
     """Where a connection's frames go; implemented by the socket shell."""
 
     def push(self, frame: bytes) -> None:
-        """Queue a frame for the writer; never blocks (overflow closes the connection)."""
+        """Write a frame without waiting; a client too far behind is disconnected."""
         ...
 
     def close(self, code: CloseCode, reason: str) -> None:
-        """Close after the frames already queued have been written."""
+        """Close after the frames already pushed."""
         ...
 
 
@@ -75,7 +74,7 @@ class Attached:
     log: Any
     claims: ListenerClaims | None = None
     sessions: dict[SessionId, SessionRecord] = field(default_factory=dict)
-    recent_ended: OrderedDict[SessionId, bool] = field(default_factory=OrderedDict)
+    recent_ended: dict[SessionId, bool] = field(default_factory=dict)
     delivered: dict[SessionId, int] = field(default_factory=dict)
     seq_seen: dict[SessionId, int] = field(default_factory=dict)
     ready: bool = False
@@ -92,6 +91,8 @@ class Attached:
     held: list[BrokerEvent] | None = None
     """While a resume replays state, live events wait here (then go out in order)."""
     last_queued: tuple[int, int, int | None] = (0, 0, None)
+    last_queued_at: float = 0.0
+    """When the last ``queued`` went out (monotonic): a change of ``waiting`` alone waits."""
     told_long_wait: set[SessionId] = field(default_factory=set)
     last_overview: object = None
     last_listing: tuple[int, tuple[tuple[SessionId, int], ...]] | None = None
@@ -122,7 +123,7 @@ class Attached:
     def remember_ended(self, session: SessionId, feedback_open: bool) -> None:
         self.recent_ended[session] = feedback_open
         while len(self.recent_ended) > RECENT_ENDED:
-            self.recent_ended.popitem(last=False)
+            del self.recent_ended[next(iter(self.recent_ended))]
 
 
 class Hub:

@@ -26,6 +26,13 @@ PRIVATE_KEYS = frozenset(
 """Field names that never reach a log line, whatever the caller passed."""
 
 _SALT = secrets.token_bytes(16)
+_LEVELS = {
+    "debug": logging.DEBUG,
+    "info": logging.INFO,
+    "warning": logging.WARNING,
+    "error": logging.ERROR,
+    "critical": logging.CRITICAL,
+}
 
 
 def pseudonymize(value: str) -> str:
@@ -45,7 +52,7 @@ def drop_private(_: Any, __: str, event_dict: MutableMapping[str, Any]) -> Mutab
 
 
 def configure_logging(level: str = "info", fmt: str = "auto") -> None:
-    """Route structlog and the standard library (websockets, redis) to one renderer."""
+    """Render structlog events and the standard library's (websockets, redis) alike."""
     if fmt == "auto":
         fmt = "console" if sys.stderr.isatty() else "json"
     renderer: Any = (
@@ -55,14 +62,17 @@ def configure_logging(level: str = "info", fmt: str = "auto") -> None:
     )
     shared: list[Any] = [
         structlog.contextvars.merge_contextvars,
-        structlog.stdlib.add_log_level,
+        structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
         drop_private,
     ]
+    # Our own events are rendered by structlog and written straight to stderr: going
+    # through the standard library's logging machinery cost several times as much per
+    # line (bench/RESULTS.md). Lines below the level are dropped without any work.
     structlog.configure(
-        processors=[*shared, structlog.stdlib.ProcessorFormatter.wrap_for_formatter],
-        logger_factory=structlog.stdlib.LoggerFactory(),
-        wrapper_class=structlog.stdlib.BoundLogger,
+        processors=[*shared, structlog.processors.format_exc_info, renderer],
+        logger_factory=structlog.WriteLoggerFactory(file=sys.stderr),
+        wrapper_class=structlog.make_filtering_bound_logger(_LEVELS[level.lower()]),
         cache_logger_on_first_use=False,
     )
     handler = logging.StreamHandler(sys.stderr)

@@ -25,6 +25,7 @@ __all__ = [
     "can_help",
     "plan_matches",
     "positions",
+    "queue_key",
     "queue_order",
 ]
 
@@ -79,9 +80,15 @@ class ListenerSlot:
         return self.has_room and self.resting_until_ms <= now_ms
 
 
+def queue_key(entry: WaitingSeeker) -> tuple[int, int, int, str]:
+    """Where an entry sorts: urgent before normal, then oldest first (arrival ticket,
+    then session id, on ties)."""
+    return (-entry.priority, entry.enqueued_ms, entry.ticket, entry.session)
+
+
 def queue_order(entries: Iterable[WaitingSeeker]) -> list[WaitingSeeker]:
-    """Urgent before normal, then oldest first (arrival ticket, then session id, on ties)."""
-    return sorted(entries, key=lambda e: (-e.priority, e.enqueued_ms, e.ticket, e.session))
+    """The queue in serving order (see :func:`queue_key`)."""
+    return sorted(entries, key=queue_key)
 
 
 def positions(ordered: Sequence[WaitingSeeker]) -> dict[SessionId, int]:

@@ -39,6 +39,12 @@ if TYPE_CHECKING:
 ETA_WINDOW_S = 900
 ETA_MIN_MATCHES = 5
 
+QUEUED_FANOUT_PER_S = 1000
+"""A change in the queue's length alone reaches each waiting seeker at most every
+``waiting / QUEUED_FANOUT_PER_S`` seconds (and never faster than ``update_interval_ms``)."""
+IDLE_REFRESH_S = 5.0
+"""While nobody waits, a timed pass (which refreshes the gauges) runs this seldom."""
+
 __all__ = ["Matchmaker"]
 
 
@@ -61,6 +67,7 @@ class Matchmaker:
         self._tick = 1.0
         self._last_notice = 0.0
         self._pending_notice = False
+        self._last_pass = 0.0
 
     def poke(self) -> None:
         """Ask for a pass soon (cheap; many pokes coalesce into one pass)."""
@@ -75,11 +82,16 @@ class Matchmaker:
                 timeout = max(0.0, self._last_notice + self._interval - time.monotonic())
             # asyncio.timeout, not wait_for: on 3.11 wait_for can swallow a cancellation
             # that arrives as the event fires, and this task would never stop.
+            poked = False
             with contextlib.suppress(TimeoutError):
                 async with asyncio.timeout(timeout):
                     await self._wake.wait()
+                    poked = True
             self._wake.clear()
+            if not poked and self._idle():
+                continue
             try:
+                self._last_pass = time.monotonic()
                 await self.run_pass()
             except BrokerUnavailable:
                 reraise_if_cancelling()
@@ -88,6 +100,15 @@ class Matchmaker:
                 reraise_if_cancelling()
                 self._log.exception("matchmaker_pass_failed")
                 await asyncio.sleep(self._tick)
+
+    def _idle(self) -> bool:
+        """Nothing changed and nobody waits: the timed pass can wait (its snapshot reads
+        every listener, which on Redis costs a round trip and parsing per listener)."""
+        return (
+            not self._pending_notice
+            and self.last_waiting == 0
+            and time.monotonic() - self._last_pass < IDLE_REFRESH_S
+        )
 
     async def run_pass(self) -> None:
         snapshot = await self._broker.snapshot()
@@ -107,10 +128,12 @@ class Matchmaker:
             assign_supervisors=self._config.routing.assign_supervisors,
             now_ms=now_ms(),
         )
+        now = now_ms()
+        records = await self._broker.claim_many(
+            [(entry.session, slot.listener) for entry, slot in plan], now, require_ready=True
+        )
         matched = False
-        for entry, slot in plan:
-            now = now_ms()
-            record = await self._broker.claim(entry.session, slot.listener, now, require_ready=True)
+        for record in records:
             if record is not None:
                 matched = True
                 self._metrics.wait_seconds.observe(max(0, now - record.created_ms) / 1000)
@@ -164,10 +187,15 @@ class Matchmaker:
         local_waiting = any(not a.role.is_staff and a.waiting_session() for a in self._hub)
         per_place = await self._eta(now) if local_waiting else None
         long_wait = self._config.queue.long_wait_s
-        supervisors = [a for a in self._hub if a.role is Role.SUPERVISOR]
+        # A connection still being welcomed (or replayed) holds its events: it hears
+        # from the queue on the next notice, never before its ``welcome``.
+        present = [a for a in self._hub if a.held is None]
+        supervisors = [a for a in present if a.role is Role.SUPERVISOR]
         if supervisors:
             await self._overview(supervisors, waiting, now)
-        for attached in self._hub:
+        clock = time.monotonic()
+        refresh_s = max(self._interval, waiting / QUEUED_FANOUT_PER_S)
+        for attached in present:
             if attached.role.is_staff:
                 if listing != attached.last_listing:
                     attached.last_listing = listing
@@ -179,8 +207,15 @@ class Matchmaker:
             place = places[session]
             eta = None if per_place is None else int(place * per_place // 30 * 30)
             state = (place, waiting, eta)
-            if state != attached.last_queued:
+            last_place, last_waiting, last_eta = attached.last_queued
+            # A new place or ETA goes out at once; a new queue length alone (which every
+            # arrival changes, for everyone waiting) no faster than keeps these updates
+            # near QUEUED_FANOUT_PER_S frames a second however long the queue.
+            if (place, eta) != (last_place, last_eta) or (
+                waiting != last_waiting and clock - attached.last_queued_at >= refresh_s
+            ):
                 attached.last_queued = state
+                attached.last_queued_at = clock
                 attached.push(
                     protocol.Queued(session=session, position=place, waiting=waiting, eta_s=eta)
                 )

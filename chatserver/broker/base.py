@@ -349,6 +349,16 @@ class Broker(Protocol):
         """
         ...
 
+    async def claim_many(
+        self, pairs: Sequence[tuple[SessionId, ListenerId]], now_ms: int, *, require_ready: bool
+    ) -> list[SessionRecord | None]:
+        """:meth:`claim` each pair, in order; each claim is atomic on its own.
+
+        A matching pass claims many pairs at once: a broker over the network
+        sends them together (one round trip) rather than one after another.
+        """
+        ...
+
     # --- sessions ----------------------------------------------------------
 
     async def get_session(self, session: SessionId) -> SessionRecord | None: ...

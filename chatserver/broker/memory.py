@@ -17,7 +17,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from ..config import SessionConfig
-from ..matching import ListenerSlot, WaitingSeeker, queue_order
+from ..matching import ListenerSlot, WaitingSeeker, queue_key, queue_order
 from ..session import Event, SessionRecord, State, transition
 from ..types import ClientId, EndReason, ListenerId, NodeId, Role, SessionId
 from .base import (
@@ -49,7 +49,8 @@ class _Transcript:
 
     seq: int = 0
     size: int = 0
-    results: dict[str, PostResult] = field(default_factory=dict)
+    results: dict[str, tuple[int, int]] = field(default_factory=dict)
+    """message id -> (seq, time): plain tuples, which the garbage collector does not track."""
     history: deque[tuple[int, ClientId, int, str, str, str]] = field(default_factory=deque)
 
 
@@ -193,7 +194,6 @@ class MemoryBroker:
 
     async def enqueue(self, record: SessionRecord) -> tuple[int, int]:
         self._sessions[record.id] = dataclasses.replace(record, members=[record.seeker])
-        self._transcripts[record.id] = _Transcript()
         entry = WaitingSeeker(
             record.id,
             record.seeker,
@@ -204,8 +204,10 @@ class MemoryBroker:
         )
         self._queue[record.id] = entry
         self._add_session(record.seeker, record.id)
-        ordered = queue_order(self._queue.values())
-        return ordered.index(entry) + 1, len(ordered)
+        # The new entry's place: those that sort before it (no sort of the whole queue).
+        key = queue_key(entry)
+        ahead = sum(1 for other in self._queue.values() if queue_key(other) < key)
+        return ahead + 1, len(self._queue)
 
     async def snapshot(self) -> Snapshot:
         waiting = queue_order(self._queue.values())
@@ -215,6 +217,14 @@ class MemoryBroker:
             first[topic] = first.get(topic, 0) + 1
         active = sum(1 for r in self._sessions.values() if r.state is State.ACTIVE)
         return Snapshot(waiting, list(self._listeners.values()), active, first_topics=first)
+
+    async def claim_many(
+        self, pairs: Sequence[tuple[SessionId, ListenerId]], now_ms: int, *, require_ready: bool
+    ) -> list[SessionRecord | None]:
+        return [
+            await self.claim(session, listener, now_ms, require_ready=require_ready)
+            for session, listener in pairs
+        ]
 
     async def claim(
         self, session: SessionId, listener: ListenerId, now_ms: int, *, require_ready: bool
@@ -232,6 +242,7 @@ class MemoryBroker:
         record.matched_ms = record.last_activity_ms = now_ms
         record.members = [record.seeker, slot.client]
         del self._queue[session]
+        self._transcripts[session] = _Transcript()  # from the match on: none while waiting
         self._listeners[listener] = dataclasses.replace(slot, load=slot.load + 1)
         self._add_session(slot.client, session)
         self._matches.append(now_ms)
@@ -273,8 +284,7 @@ class MemoryBroker:
                 record, state=State.ACTIVE, intro=None, members=members
             )
             current = self._sessions[record.id]
-            self._transcripts[record.id] = _Transcript()
-        transcript = self._transcripts[record.id]
+        transcript = self._transcripts.setdefault(record.id, _Transcript())
         transcript.seq = max(transcript.seq, seq_floor)
         for member in current.members:
             self._add_session(member, record.id)
@@ -330,10 +340,10 @@ class MemoryBroker:
         transcript = self._transcripts[session]
         earlier = transcript.results.get(message_id)
         if earlier is not None:
-            return dataclasses.replace(earlier, duplicate=True)
+            return PostResult(earlier[0], earlier[1], duplicate=True)
         transcript.seq += 1
         result = PostResult(transcript.seq, now_ms)
-        transcript.results[message_id] = result
+        transcript.results[message_id] = (transcript.seq, now_ms)
         transcript.history.append((result.seq, sender, now_ms, message_id, text, sender_name))
         transcript.size += len(text.encode())
         self._trim(transcript)

@@ -514,6 +514,20 @@ class RedisBroker:
         ]
         return Snapshot(waiting, listeners, int(active), now_ms(), first)
 
+    async def claim_many(
+        self, pairs: Sequence[tuple[SessionId, ListenerId]], now_ms: int, *, require_ready: bool
+    ) -> list[SessionRecord | None]:
+        # Queued together, the pipeline task sends them in one round trip; the Lua
+        # script keeps each claim atomic, so the order between them does not matter.
+        return list(
+            await asyncio.gather(
+                *(
+                    self.claim(session, listener, now_ms, require_ready=require_ready)
+                    for session, listener in pairs
+                )
+            )
+        )
+
     async def claim(
         self, session: SessionId, listener: ListenerId, now_ms: int, *, require_ready: bool
     ) -> SessionRecord | None:

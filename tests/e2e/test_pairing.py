@@ -9,6 +9,7 @@ from chatserver.server import ChatServer
 from chatserver.types import Role
 from tests.conftest import StartServer
 from tests.support.cast import Cast, listener_token
+from tests.support.wire import WireClient
 
 # --- welcome -----------------------------------------------------------------
 
@@ -352,3 +353,41 @@ async def test_listener_signing_in_again_takes_their_conversations_over(cast: Ca
     assert (await second.expect(protocol.Message)).text == "still there?"
     await seeker.expect(protocol.Sent)
     await seeker.nothing(0.2)  # the conversation did not end
+
+
+async def test_listeners_hear_welcome_first_while_the_queue_keeps_changing(
+    start_server: StartServer,
+) -> None:
+    """A console must be able to trust that ``welcome`` comes before anything else,
+    even when queue listings go out while it is being signed in."""
+    server = await manual(start_server, queue={"update_interval_ms": 1})
+    cast = Cast(server.url)
+    waiting = await cast.seeker()
+    await cast.request(waiting)
+    listeners = [await WireClient.connect(server.url) for _ in range(60)]
+    signing_in = True
+    try:
+
+        async def sign_in(index: int, client: WireClient) -> protocol.Frame:
+            await client.send(
+                protocol.Hello(v=1, role="listener", token=listener_token(f"L{index}"))
+            )
+            return await client.recv()
+
+        async def keep_changing_the_queue() -> None:
+            while signing_in:
+                seeker = await WireClient.connect(server.url)
+                await seeker.hello_seeker()
+                await seeker.send(protocol.End(session=await cast.request(seeker)))
+                await seeker.close()
+
+        changing = [asyncio.create_task(keep_changing_the_queue()) for _ in range(4)]
+        try:
+            firsts = [await sign_in(i, c) for i, c in enumerate(listeners)]
+        finally:
+            signing_in = False
+            await asyncio.gather(*changing)
+        assert [type(f).__name__ for f in firsts] == ["Welcome"] * len(listeners)
+    finally:
+        for client in [waiting, *listeners]:  # they stopped reading: no handshake to wait for
+            client.ws.transport.abort()
