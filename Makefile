@@ -5,6 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8765
 PYTEST_ARGS ?=
+BENCH_ARGS ?=
 CHECKED := chatserver protocol loadtest
 
 .PHONY: install install-test run test lint test-tools token bench clean
@@ -50,6 +51,14 @@ lint: install-test
 ## test: install with test extras, bring redis-server and chromium, lint, type-check, run the suite.
 test: install-test test-tools lint
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+$(VENV)/.installed-bench: pyproject.toml $(VENV)/.installed
+	$(BIN)/python -m pip install -qq -e '.[bench]'
+	touch $@
+
+## bench: run every benchmark side by side (a few minutes) and write bench/RESULTS.md.
+bench: $(VENV)/.installed-bench test-tools
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache .hypothesis
