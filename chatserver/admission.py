@@ -302,7 +302,7 @@ class Admissions:
                 continue
             attached.sessions[session] = dataclasses.replace(record, intro=None)
             if record.state is State.WAITING:
-                waiting = waiting or (await self._broker.snapshot()).waiting
+                waiting = waiting or (await self._broker.snapshot(listeners=False)).waiting
                 place = positions(waiting).get(session)
                 if place is not None:
                     attached.last_queued = (place, len(waiting), None)

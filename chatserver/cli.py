@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import gc
 import importlib
+import resource
 import secrets
 import sys
 from collections.abc import Sequence
@@ -95,9 +97,19 @@ def main(argv: Sequence[str] | None = None) -> int:
             "(set CHATSERVER_AUTH_SECRET)",
             file=sys.stderr,
         )
+    _raise_open_files()
     _use_uvloop()
     asyncio.run(_run(config, args.demo_token))
     return 0
+
+
+def _raise_open_files() -> None:
+    """Every connection is an open file: lift the soft limit (often 1,024) to the hard one."""
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if hard == resource.RLIM_INFINITY or soft < hard:
+        target = hard if hard != resource.RLIM_INFINITY else max(soft, 1_048_576)
+        with contextlib.suppress(ValueError, OSError):
+            resource.setrlimit(resource.RLIMIT_NOFILE, (target, hard))
 
 
 def _use_uvloop() -> None:

@@ -327,7 +327,7 @@ class Node:
                 f"take: you already have {slot.load} of {slot.capacity} conversations open",
                 ref="take",
             )
-        snapshot = await self.broker.snapshot()
+        snapshot = await self.broker.snapshot(listeners=False)
         if frame.seeker is None:
             entry = best_entry_for(slot, snapshot.waiting)
             if entry is None:

@@ -334,8 +334,12 @@ class Broker(Protocol):
         """Store a new waiting session and queue it; returns (its position, how many wait)."""
         ...
 
-    async def snapshot(self) -> Snapshot:
-        """The queue in serving order, every listener, and the active session count."""
+    async def snapshot(self, *, listeners: bool = True) -> Snapshot:
+        """The queue in serving order, every listener, and the active session count.
+
+        ``listeners=False`` leaves the listeners out (an empty list): reading every
+        listener is the costly part on Redis, and a pass only needs them to plan.
+        """
         ...
 
     async def claim(

@@ -209,14 +209,15 @@ class MemoryBroker:
         ahead = sum(1 for other in self._queue.values() if queue_key(other) < key)
         return ahead + 1, len(self._queue)
 
-    async def snapshot(self) -> Snapshot:
+    async def snapshot(self, *, listeners: bool = True) -> Snapshot:
         waiting = queue_order(self._queue.values())
         first: dict[str, int] = {}
         for entry in waiting:
             topic = entry.topics[0] if entry.topics else "none"
             first[topic] = first.get(topic, 0) + 1
         active = sum(1 for r in self._sessions.values() if r.state is State.ACTIVE)
-        return Snapshot(waiting, list(self._listeners.values()), active, first_topics=first)
+        slots = list(self._listeners.values()) if listeners else []
+        return Snapshot(waiting, slots, active, first_topics=first)
 
     async def claim_many(
         self, pairs: Sequence[tuple[SessionId, ListenerId]], now_ms: int, *, require_ready: bool

@@ -144,6 +144,7 @@ class RedisBroker:
         self._sources = {name: _load_source(name) for name in SCRIPTS}
         self._shas: dict[str, str] = {}
         self._pending: deque[_Call] = deque()
+        self._changed_call: _Call | None = None
         self._wake = asyncio.Event()
         self._available = False
         self._store_ok = False
@@ -248,6 +249,8 @@ class RedisBroker:
             self._wake.clear()
             while self._pending:
                 batch = [self._pending.popleft() for _ in range(min(MAX_BATCH, len(self._pending)))]
+                if any(call is self._changed_call for call in batch):
+                    self._changed_call = None  # on its way: a later change needs a new one
                 try:
                     await self._execute(batch, retry=True)
                 except Exception:  # a bug here must not strand the callers
@@ -480,7 +483,7 @@ class RedisBroker:
         )
         return int(position), int(waiting)
 
-    async def snapshot(self) -> Snapshot:
+    async def snapshot(self, *, listeners: bool = True) -> Snapshot:
         keys = self._keys
         async with self._guard():
             pipe = self._redis.pipeline(transaction=False)
@@ -490,7 +493,7 @@ class RedisBroker:
             pipe.zcard(keys.active)
             pipe.smembers(keys.queue_away)
             order, meta, listener_ids, active, away = await pipe.execute()
-            lids = sorted(lid.decode() for lid in listener_ids)
+            lids = sorted(lid.decode() for lid in listener_ids) if listeners else []
             pipe = self._redis.pipeline(transaction=False)
             for lid in lids:
                 pipe.hgetall(keys.listener(ListenerId(lid)))
@@ -507,12 +510,12 @@ class RedisBroker:
             waiting.append(entry)
             topic = entry.topics[0] if entry.topics else "none"
             first[topic] = first.get(topic, 0) + 1
-        listeners = [
+        slots = [
             slot
             for lid, raw in zip(lids, hashes, strict=True)
             if (slot := listener_from_hash(lid, _texts(raw)))
         ]
-        return Snapshot(waiting, listeners, int(active), now_ms(), first)
+        return Snapshot(waiting, slots, int(active), now_ms(), first)
 
     async def claim_many(
         self, pairs: Sequence[tuple[SessionId, ListenerId]], now_ms: int, *, require_ready: bool
@@ -709,4 +712,16 @@ class RedisBroker:
         await self._run("deliver", client, frame_event(client, frame))
 
     async def queue_changed(self) -> None:
-        await self._run(None, "PUBLISH", self._keys.broadcast, QUEUE_CHANGED)
+        # One notice still waiting to be sent covers every change made before it goes
+        # out (the other nodes read the queue after they hear it): a burst of arrivals
+        # costs one PUBLISH per round trip, not one each.
+        call = self._changed_call
+        if call is None or call.future.done():  # (done: failed with an outage)
+            if not self._available:
+                raise BrokerUnavailable("redis is unreachable")
+            call = self._changed_call = _Call(
+                None, ("PUBLISH", self._keys.broadcast, QUEUE_CHANGED)
+            )
+            self._pending.append(call)
+            self._wake.set()
+        await asyncio.shield(call.future)
