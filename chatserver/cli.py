@@ -81,6 +81,10 @@ def _token(args: argparse.Namespace) -> int:
     return 0
 
 
+GC_THRESHOLDS = (50_000, 20, 100)
+"""Young collections every 50,000 allocations (default 700), older ones far less often."""
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
@@ -125,8 +129,11 @@ def _use_uvloop() -> None:
 async def _run(config: Config, demo_token: bool) -> None:
     def started(server: ChatServer) -> None:
         # What is loaded by now (modules, config, compiled scripts) lives as long as the
-        # process: out of every later collection, which shortens the pauses under load.
+        # process: out of every later collection. And collect less often: with thousands
+        # of connections the default thresholds ran full collections of 240-270 ms that
+        # set the p99 (bench/RESULTS.md, "Where the time goes").
         gc.freeze()
+        gc.set_threshold(*GC_THRESHOLDS)
         print(f"chatserver: serving on {server.url} (broker: {config.broker.kind})", flush=True)
         host = config.server.host
         print(f"chatserver: health at http://{host}:{server.port}/healthz", flush=True)

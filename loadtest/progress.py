@@ -29,7 +29,7 @@ class Progress:
         self._seen = 0
         if not out.isatty():
             return
-        try:  # optional (the bench extra); imported by name so type checks pass without it
+        try:  # optional (the progress extra); imported by name so type checks pass without it
             console = importlib.import_module("rich.console")
             live = importlib.import_module("rich.live")
         except ImportError:

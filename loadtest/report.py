@@ -1,6 +1,6 @@
 """What a run shows: a table at the end, a JSON file, a PNG of the latencies.
 
-The table uses ``rich`` when it is installed (the ``bench`` extra) and plain
+The table uses ``rich`` when it is installed (the ``progress`` extra) and plain
 aligned text otherwise. The plot needs ``matplotlib`` (the ``plot`` extra);
 without it :func:`write_plot` raises :class:`PlotUnavailable` with the
 command that installs it.
@@ -99,7 +99,7 @@ def render_table(result: RunResult, out: TextIO) -> None:
     """Print the final table (rich when installed and ``out`` is a terminal)."""
     rows = table_rows(result)
     if out.isatty():
-        try:  # optional (the bench extra); imported by name so type checks pass without it
+        try:  # optional (the progress extra); imported by name so type checks pass without it
             console = importlib.import_module("rich.console")
             tables = importlib.import_module("rich.table")
         except ImportError:
