@@ -279,7 +279,10 @@ class Node:
             intro=frame.intro,
             last_activity_ms=now,
         )
-        attached.sessions[record.id] = dataclasses.replace(record, intro=None)
+        # This connection's view holds no text (and needs no copy when there is none).
+        attached.sessions[record.id] = (
+            record if record.intro is None else dataclasses.replace(record, intro=None)
+        )
         # Another node may match the seeker before the enqueue's reply is back here:
         # hold live events so that ``queued`` always comes before ``matched``.
         attached.held = [] if attached.held is None else attached.held
