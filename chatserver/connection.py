@@ -45,6 +45,8 @@ class SocketOutbox:
     the only thing that awaits, in a task started by :meth:`close`.
     """
 
+    __slots__ = ("_close", "_closer", "_log", "_max_bytes", "_on_overflow", "_ws")
+
     def __init__(
         self,
         ws: ServerConnection,
@@ -106,6 +108,8 @@ class SocketOutbox:
 
 class _Edge:
     """Per-connection policy: rate limits and the violation count."""
+
+    __slots__ = ("frames", "max_violations", "messages", "violations", "window")
 
     def __init__(self, node: Node) -> None:
         limits = node.config.limits

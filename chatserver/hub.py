@@ -93,7 +93,8 @@ class Attached:
     last_queued: tuple[int, int, int | None] = (0, 0, None)
     last_queued_at: float = 0.0
     """When the last ``queued`` went out (monotonic): a change of ``waiting`` alone waits."""
-    told_long_wait: set[SessionId] = field(default_factory=set)
+    told_long_wait: frozenset[SessionId] = frozenset()
+    """Sessions already told their wait is long (the empty frozenset costs nothing)."""
     last_overview: object = None
     last_listing: tuple[int, tuple[tuple[SessionId, int], ...]] | None = None
 

@@ -230,7 +230,7 @@ class Matchmaker:
             view = attached.sessions[session]
             expected = eta if eta is not None else (now - view.created_ms) / 1000
             if expected > long_wait and session not in attached.told_long_wait:
-                attached.told_long_wait.add(session)
+                attached.told_long_wait |= {session}
                 self._care.resources(attached, "long_wait")
 
     async def _overview(self, supervisors: list[Attached], waiting: int, now: int) -> None:
