@@ -16,6 +16,7 @@ updates, Socket.IO pings, which it answers).
 
 from __future__ import annotations
 
+import abc
 import json
 import time
 from typing import Any
@@ -32,19 +33,20 @@ async def _ws(url: str) -> ClientConnection:
     return await connect(url, compression=None, max_size=None, open_timeout=30, ping_interval=None)
 
 
-class Conn:
+class Conn(abc.ABC):
     """One connection of the workload: ``send`` a stamped message, ``read`` one back."""
 
     def __init__(self, ws: ClientConnection, size: int) -> None:
         self.ws = ws
         self.size = size
 
+    @abc.abstractmethod
     async def send(self) -> None:
-        raise NotImplementedError
+        """Send one message stamped with its send time."""
 
+    @abc.abstractmethod
     def read(self, data: str | bytes) -> int | None:
         """The send time of a peer's message in ``data``, or None (answering pings)."""
-        raise NotImplementedError
 
     async def close(self) -> None:
         await self.ws.close()

@@ -26,6 +26,7 @@ conversations and everyone disconnects.
 
 from __future__ import annotations
 
+import abc
 import asyncio
 import contextlib
 import itertools
@@ -101,7 +102,7 @@ class Run:
         return sum(len(p.sessions) for p in self.people if isinstance(p, Seeker))
 
 
-class Person:
+class Person(abc.ABC):
     """One simulated person: a client, a reader, the conversations it is in."""
 
     role = "seeker"
@@ -269,8 +270,9 @@ class Person:
             with contextlib.suppress(asyncio.CancelledError):
                 await reader
 
+    @abc.abstractmethod
     async def live(self) -> None:
-        raise NotImplementedError
+        """What this person does once connected, until the run closes."""
 
 
 class Listener(Person):
